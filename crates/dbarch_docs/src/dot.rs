@@ -63,11 +63,11 @@ fn node(out: &mut String, e: &Entity) {
 fn edge(out: &mut String, erd: &Erd, r: &Relation) {
     let child = &erd.entities[r.child];
     let parent = &erd.entities[r.parent];
-    let port = |e: &Entity, column: Option<&String>, side: char| {
-        match column.and_then(|name| e.columns.iter().position(|c| &c.column.name == name)) {
-            Some(i) => format!("{}:c{i}{side}:{side}", e.id),
-            None => e.id.clone(),
-        }
+    let port = |e: &Entity, column: Option<&String>, side: char| match column
+        .and_then(|name| e.columns.iter().position(|c| &c.column.name == name))
+    {
+        Some(i) => format!("{}:c{i}{side}:{side}", e.id),
+        None => e.id.clone(),
     };
     let from = port(child, r.columns.first(), 'e');
     let to_side = if r.child == r.parent { 'e' } else { 'w' };

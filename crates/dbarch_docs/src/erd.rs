@@ -68,13 +68,18 @@ impl<'a> Erd<'a> {
             .enumerate()
             .map(|(i, t)| ((t.schema.as_str(), t.name.as_str()), i))
             .collect();
-        let lookup = |q: &QualifiedName| by_name.get(&(q.schema.as_str(), q.name.as_str())).copied();
+        let lookup =
+            |q: &QualifiedName| by_name.get(&(q.schema.as_str(), q.name.as_str())).copied();
 
         // Partitions are drawn as their partitioned parent, when that parent is in the model.
         let representative: Vec<usize> = (0..db.tables.len())
             .map(|mut i| {
                 for _ in 0..64 {
-                    match db.tables[i].partition_of.as_ref().and_then(|p| lookup(&p.parent)) {
+                    match db.tables[i]
+                        .partition_of
+                        .as_ref()
+                        .and_then(|p| lookup(&p.parent))
+                    {
                         Some(parent) if parent != i => i = parent,
                         _ => break,
                     }
@@ -129,9 +134,9 @@ impl<'a> Erd<'a> {
                 };
                 let child = entity_of[&representative[i]];
                 let parent = entity_of[&representative[parent]];
-                let duplicate = relations.iter().any(|r| {
-                    r.child == child && r.parent == parent && r.columns == fk.columns
-                });
+                let duplicate = relations
+                    .iter()
+                    .any(|r| r.child == child && r.parent == parent && r.columns == fk.columns);
                 if hidden && duplicate {
                     continue;
                 }
@@ -173,9 +178,7 @@ fn column_keys(table: &Table, column: &str) -> Keys {
         }
     }
     // A unique index is as much a key as a unique constraint (the PK's own index aside).
-    if !keys.pk
-        && unique_column_sets(table).any(|cols| cols.iter().any(|c| *c == column))
-    {
+    if !keys.pk && unique_column_sets(table).any(|cols| cols.contains(&column)) {
         keys.uk = true;
     }
     keys
@@ -263,8 +266,24 @@ pub(crate) fn safe_ident(s: &str) -> String {
 /// Words Mermaid's ER grammar reads as keywords rather than entity names.
 fn is_mermaid_keyword(s: &str) -> bool {
     const WORDS: &[&str] = &[
-        "erdiagram", "title", "acctitle", "accdescr", "direction", "style", "classdef", "class",
-        "one", "only", "many", "more", "zero", "or", "to", "optionally", "u", "end",
+        "erdiagram",
+        "title",
+        "acctitle",
+        "accdescr",
+        "direction",
+        "style",
+        "classdef",
+        "class",
+        "one",
+        "only",
+        "many",
+        "more",
+        "zero",
+        "or",
+        "to",
+        "optionally",
+        "u",
+        "end",
     ];
     WORDS.contains(&s.to_ascii_lowercase().as_str())
 }

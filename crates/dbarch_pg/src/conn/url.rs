@@ -47,10 +47,8 @@ pub(crate) fn parse(s: &str, out: &mut Params) -> Result<(), String> {
         if !user.is_empty() {
             out.set("user", decode(user)?)?;
         }
-        if let Some(p) = password {
-            if !p.is_empty() {
-                out.set("password", decode(p)?)?;
-            }
+        if let Some(p) = password.filter(|p| !p.is_empty()) {
+            out.set("password", decode(p)?)?;
         }
     }
 
@@ -66,9 +64,12 @@ pub(crate) fn parse(s: &str, out: &mut Params) -> Result<(), String> {
 
     if let Some(query) = query {
         for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (key, value) = pair
-                .split_once('=')
-                .ok_or_else(|| format!("missing \"=\" in URL query parameter \"{}\"", decode_lossy(pair)))?;
+            let (key, value) = pair.split_once('=').ok_or_else(|| {
+                format!(
+                    "missing \"=\" in URL query parameter \"{}\"",
+                    decode_lossy(pair)
+                )
+            })?;
             let key = decode(key)?;
             let value = decode(value)?;
             // libpq accepts the JDBC spelling ssl=true.
@@ -77,7 +78,9 @@ pub(crate) fn parse(s: &str, out: &mut Params) -> Result<(), String> {
                     out.set("sslmode", "require".to_owned())?;
                     continue;
                 }
-                return Err(format!("invalid value \"{value}\" for URL parameter \"ssl\""));
+                return Err(format!(
+                    "invalid value \"{value}\" for URL parameter \"ssl\""
+                ));
             }
             out.set(&key, value)?;
         }
@@ -134,7 +137,8 @@ fn parse_hosts(authority: &str, out: &mut Params) -> Result<(), String> {
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 /// Strict percent-decoding like libpq: a bad `%` sequence or `%00` is an error.

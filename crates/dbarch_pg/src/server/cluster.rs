@@ -124,12 +124,7 @@ impl Cluster {
     /// The socket dir actually used: the configured one, or when its socket path would
     /// exceed the kernel's 107-byte limit, a private dir under /tmp named by its hash.
     pub fn socket_dir(&self) -> PathBuf {
-        let socket_len = self.socket_dir.as_os_str().len() + "/.s.PGSQL.".len() + 5;
-        if socket_len <= MAX_SOCKET_PATH {
-            return self.socket_dir.clone();
-        }
-        let hash = short_hash(self.socket_dir.as_os_str().as_encoded_bytes());
-        PathBuf::from(format!("/tmp/dbarch-{hash}"))
+        effective_socket_dir(&self.socket_dir)
     }
 
     /// `postgres://postgres@127.0.0.1:PORT/DBNAME`. No password: trust authentication on
@@ -399,6 +394,25 @@ impl Cluster {
         let text = std::fs::read_to_string(&self.log_file).unwrap_or_default();
         let latest = text.rfind(LOG_MARKER).map_or(&text[..], |i| &text[i..]);
         last_lines(latest, n)
+    }
+}
+
+/// `socket_dir`, or its replacement under /tmp when the socket path would be too long.
+pub(crate) fn effective_socket_dir(socket_dir: &Path) -> PathBuf {
+    let socket_len = socket_dir.as_os_str().len() + "/.s.PGSQL.".len() + 5;
+    if socket_len <= MAX_SOCKET_PATH {
+        return socket_dir.to_path_buf();
+    }
+    let hash = short_hash(socket_dir.as_os_str().as_encoded_bytes());
+    PathBuf::from(format!("/tmp/dbarch-{hash}"))
+}
+
+/// Removes the /tmp replacement of `socket_dir` (if one is used) once the server is stopped,
+/// so that deleted projects leave nothing behind in /tmp.
+pub(crate) fn remove_socket_dir_replacement(socket_dir: &Path) {
+    let dir = effective_socket_dir(socket_dir);
+    if dir != socket_dir {
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
 

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::install::{DiscoverOptions, InstallSource, PgInstall};
 
-use super::cluster::{Cluster, StopMode, free_port, lock_file, stop_data_dir};
+use super::cluster::{
+    Cluster, StopMode, free_port, lock_file, remove_socket_dir_replacement, stop_data_dir,
+};
 use super::process;
 
 /// Written into the data dir at init: [`DevServer::reset`] deletes only dirs carrying it.
@@ -95,7 +97,9 @@ impl DevServer {
     /// Stops the server (fast shutdown); false if it was not running.
     pub fn stop(&self) -> Result<bool> {
         let _lock = self.lock()?;
-        stop_data_dir(&self.data_dir(), StopMode::Fast)
+        let was_running = stop_data_dir(&self.data_dir(), StopMode::Fast)?;
+        remove_socket_dir_replacement(&self.socket_dir());
+        Ok(was_running)
     }
 
     /// Stops the server, deletes its data dir (only if it is a dbarch dev cluster),
@@ -177,7 +181,10 @@ impl DevServer {
         let path = self.state_file();
         let tmp = path.with_extension("json.tmp");
         let text = serde_json::to_string_pretty(state).map_err(|e| {
-            Error::io(&path, std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+            Error::io(
+                &path,
+                std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            )
         })?;
         std::fs::write(&tmp, text + "\n").map_err(|e| Error::io(&tmp, e))?;
         std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))
@@ -225,8 +232,11 @@ impl DevServer {
         }
         Cluster::init(install.clone(), &scratch, self.socket_dir(), port)?;
         let marker = scratch.join(MARKER);
-        std::fs::write(&marker, "created by dbarch dev start; `dbarch dev reset` may delete this cluster\n")
-            .map_err(|e| Error::io(&marker, e))?;
+        std::fs::write(
+            &marker,
+            "created by dbarch dev start; `dbarch dev reset` may delete this cluster\n",
+        )
+        .map_err(|e| Error::io(&marker, e))?;
         std::fs::rename(&scratch, &data).map_err(|e| Error::io(&data, e))
     }
 

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use crate::error::{Error, Result};
 use crate::install::{PgInstall, cache_dir, last_lines};
 
-use super::cluster::{Cluster, StopMode, free_port, lock_file};
+use super::cluster::{Cluster, StopMode, free_port, lock_file, remove_socket_dir_replacement};
 use super::privilege;
 
 /// Settings that trade durability for speed: the cluster is deleted anyway.
@@ -23,6 +23,7 @@ const FAST_SETTINGS: &[(&str, &str)] = &[
 #[derive(Debug)]
 pub struct EphemeralServer {
     cluster: Cluster,
+    socket_dir: PathBuf,
     dir: Option<tempfile::TempDir>,
 }
 
@@ -36,9 +37,11 @@ impl EphemeralServer {
         let data = dir.path().join("pgdata");
         copy_dir(&template, &data)?;
         privilege::hand_over(dir.path())?;
-        let cluster = Cluster::new(install.clone(), &data, dir.path().join("run"), free_port()?);
+        let socket_dir = dir.path().join("run");
+        let cluster = Cluster::new(install.clone(), &data, &socket_dir, free_port()?);
         let server = EphemeralServer {
             cluster,
+            socket_dir,
             dir: Some(dir),
         };
         server.cluster.start(FAST_SETTINGS)?;
@@ -65,8 +68,9 @@ impl EphemeralServer {
 
 impl Drop for EphemeralServer {
     fn drop(&mut self) {
-        if let Err(e) = self.cluster.stop_with(StopMode::Immediate) {
-            tracing::warn!("stopping shadow server: {e}");
+        match self.cluster.stop_with(StopMode::Immediate) {
+            Ok(_) => remove_socket_dir_replacement(&self.socket_dir),
+            Err(e) => tracing::warn!("stopping shadow server: {e}"),
         }
         if let Some(dir) = self.dir.take()
             && let Err(e) = dir.close()

@@ -8,7 +8,9 @@
 //!    --clear-groups`, after handing the data and socket dirs to `nobody`. Every parent
 //!    directory of those must then be traversable (`o+x`) by `nobody`.
 //!
-//! When not root, the binaries run directly. The choice is probed once per process.
+//! When not root, the binaries run directly. The choice is probed once per process;
+//! `DBARCH_RUN_AS=unshare` or `DBARCH_RUN_AS=setpriv` forces one of the two (troubleshooting,
+//! and testing the fallback).
 
 use std::ffi::CString;
 use std::path::Path;
@@ -40,19 +42,32 @@ fn probe() -> Mode {
     if unsafe { libc::geteuid() } != 0 {
         return Mode::Direct;
     }
-    let unshare = Command::new("unshare")
-        .args(["--user", "--map-user=1000", "--map-group=1000", "--", "true"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output();
-    let unshare_err = match unshare {
-        Ok(out) if out.status.success() => return Mode::UserNamespace,
-        Ok(out) => String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        Err(e) => e.to_string(),
+    let forced = std::env::var("DBARCH_RUN_AS").unwrap_or_default();
+    let unshare_err = if forced == "setpriv" {
+        "not tried: DBARCH_RUN_AS=setpriv".to_string()
+    } else {
+        let unshare = Command::new("unshare")
+            .args([
+                "--user",
+                "--map-user=1000",
+                "--map-group=1000",
+                "--",
+                "true",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output();
+        match unshare {
+            Ok(out) if out.status.success() => return Mode::UserNamespace,
+            Ok(out) => String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            Err(e) => e.to_string(),
+        }
     };
-    let (Some(uid), Some(gid)) = (user_id("nobody"), group_id("nogroup").or_else(|| group_id("nobody")))
-    else {
+    let (Some(uid), Some(gid)) = (
+        user_id("nobody"),
+        group_id("nogroup").or_else(|| group_id("nobody")),
+    ) else {
         return Mode::Unavailable(format!(
             "running as root; `unshare --user` failed ({unshare_err}) and there is no `nobody` user/group for setpriv"
         ));
@@ -87,7 +102,7 @@ fn setpriv_args(uid: u32, gid: u32) -> Vec<String> {
 
 /// A command running `program` as an unprivileged user when needed. For the user namespace
 /// the child execs `program` (no fork), so its pid is the program's pid.
-pub fn command(program: &Path, data_dir: &Path) -> Result<Command> {
+pub(crate) fn command(program: &Path, data_dir: &Path) -> Result<Command> {
     Ok(match mode() {
         Mode::Direct => Command::new(program),
         Mode::UserNamespace => {
@@ -97,6 +112,18 @@ pub fn command(program: &Path, data_dir: &Path) -> Result<Command> {
             c
         }
         Mode::Setpriv { uid, gid } => {
+            for path in [program, data_dir] {
+                if let Some(dir) = unreachable_ancestor(path, *uid) {
+                    return Err(Error::Server {
+                        data_dir: data_dir.to_path_buf(),
+                        reason: format!(
+                            "PostgreSQL runs as `nobody` here (user namespaces are unavailable), and `nobody` cannot traverse {} to reach {}; make every parent directory traversable (chmod o+x) or enable unprivileged user namespaces",
+                            dir.display(),
+                            path.display()
+                        ),
+                    });
+                }
+            }
             let mut c = Command::new("setpriv");
             c.args(setpriv_args(*uid, *gid));
             c.arg(program);
@@ -113,7 +140,7 @@ pub fn command(program: &Path, data_dir: &Path) -> Result<Command> {
 
 /// Makes `dir` (recursively) usable by the user the server runs as. Only the setpriv
 /// fallback needs it: in a user namespace, root-owned dirs appear owned by the mapped user.
-pub fn hand_over(dir: &Path) -> Result<()> {
+pub(crate) fn hand_over(dir: &Path) -> Result<()> {
     let Mode::Setpriv { uid, gid } = mode() else {
         return Ok(());
     };
@@ -130,6 +157,14 @@ fn chown_recursive(path: &Path, uid: u32, gid: u32) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The first parent directory of `path` that `uid` (not its owner) cannot traverse.
+fn unreachable_ancestor(path: &Path, uid: u32) -> Option<&Path> {
+    use std::os::unix::fs::MetadataExt;
+    path.ancestors()
+        .skip(1)
+        .find(|dir| std::fs::metadata(dir).is_ok_and(|m| m.uid() != uid && m.mode() & 0o001 == 0))
 }
 
 fn user_id(name: &str) -> Option<u32> {

@@ -42,7 +42,9 @@ pub(crate) fn is_postgres_alive(pid: u32) -> bool {
         .and_then(|s| {
             // The state follows the parenthesized command name, which may hold spaces.
             let rest = &s[s.rfind(')')? + 1..];
-            rest.split_whitespace().next().map(|st| st == "Z" || st == "X")
+            rest.split_whitespace()
+                .next()
+                .map(|st| st == "Z" || st == "X")
         })
         .unwrap_or(false);
     if zombie {

@@ -1,0 +1,179 @@
+//! Command-line definitions (clap). Only this binary knows clap.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dbarch",
+    version,
+    about = "A database architect for PostgreSQL 15+ with pgvector",
+    long_about = "A database architect for PostgreSQL 15+ with pgvector: schema docs and ERDs, \
+                  the architect's review, and (coming) safe migrations, lint, query tuning and \
+                  vector storage.\n\nDatabase commands connect to --url, else DATABASE_URL, \
+                  else the libpq PG* variables (PGSERVICE, ~/.pgpass), else the project's dev \
+                  server (started on demand).",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Directory of PostgreSQL binaries to use (else DBARCH_PG_BIN, the provisioned wheel,
+    /// pg_config, PATH, /usr/lib/postgresql/*/bin).
+    #[arg(long, global = true, value_name = "DIR", env = "DBARCH_PG_BIN")]
+    pub pg_bin: Option<PathBuf>,
+    /// More logging on stderr (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// How to reach the database.
+#[derive(Debug, Args, Clone)]
+pub struct DbArgs {
+    /// A postgres:// URL or a libpq conninfo string ("host=... dbname=...").
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// statement_timeout for every query dbarch sends, in seconds (0 disables it).
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub statement_timeout: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The project's embedded PostgreSQL 18 + pgvector server (in .dbarch/).
+    #[command(subcommand)]
+    Dev(DevCommand),
+    /// Describe a database's schema: canonical SQL, JSON model, ERDs, Markdown docs.
+    Inspect(InspectArgs),
+    /// The architect's report on a database: summary, tables, ERD and every analysis.
+    Review(ReviewArgs),
+    /// The bundled example application (an AI/RAG schema with realistic data).
+    #[command(subcommand)]
+    Example(ExampleCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevCommand {
+    /// Start the dev server (provisioning PostgreSQL on first use); does nothing if running.
+    Start {
+        #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
+        format: StatusFormat,
+    },
+    /// Stop the dev server.
+    Stop,
+    /// Is the dev server running? Exit 0 when running, 1 when stopped.
+    Status {
+        #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
+        format: StatusFormat,
+    },
+    /// Print the dev server's connection URL (one line).
+    Url,
+    /// Open psql on the dev server; arguments after -- go to psql.
+    Psql {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Delete the dev server's data and start afresh (only this project's dev cluster).
+    Reset {
+        /// Don't ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InspectFormat {
+    /// Canonical DDL in dependency order.
+    Sql,
+    /// The schema model.
+    Json,
+    /// Mermaid erDiagram (renders on GitHub).
+    Mermaid,
+    /// Graphviz DOT.
+    Dot,
+    /// SVG ERD, laid out by dbarch (no Graphviz needed).
+    Svg,
+    /// Per-table documentation with the ERD.
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[arg(long, short, value_enum, default_value_t = InspectFormat::Sql)]
+    pub format: InspectFormat,
+    /// Only these schemas (repeatable).
+    #[arg(long = "schema", value_name = "NAME")]
+    pub schemas: Vec<String>,
+    /// Only tables and views matching this glob (`name` or `schema.name`; repeatable).
+    #[arg(long = "table", value_name = "GLOB")]
+    pub tables: Vec<String>,
+    /// Leave out objects matching this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Add row estimates and sizes to the model (json).
+    #[arg(long)]
+    pub stats: bool,
+    /// Write to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReviewFormat {
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[arg(long, short, value_enum, default_value_t = ReviewFormat::Markdown)]
+    pub format: ReviewFormat,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Only these schemas (repeatable).
+    #[arg(long = "schema", value_name = "NAME")]
+    pub schemas: Vec<String>,
+    /// Leave out objects matching this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExampleCommand {
+    /// Create the example schema and fill it with generated data.
+    Load {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Number of documents (users: a tenth; chunks: four per document; logs: two).
+        #[arg(long, default_value_t = 1000)]
+        rows: u64,
+        /// Seed of the data generator.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Drop the example's tables first if they exist.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Print the example's schema SQL.
+    Schema,
+}

@@ -1,0 +1,19 @@
+//! One module per command.
+
+mod dev;
+mod example;
+mod inspect;
+mod review;
+
+use crate::cli::{Cli, Command};
+use anyhow::Result;
+
+/// Runs the command and returns its exit code (errors are mapped by the caller).
+pub async fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Dev(cmd) => dev::run(&cli.global, cmd).await,
+        Command::Inspect(args) => inspect::run(&cli.global, args).await,
+        Command::Review(args) => review::run(&cli.global, args).await,
+        Command::Example(cmd) => example::run(&cli.global, cmd).await,
+    }
+}

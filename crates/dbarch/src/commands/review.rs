@@ -1,0 +1,38 @@
+use crate::cli::{GlobalArgs, ReviewArgs, ReviewFormat};
+use crate::exit::usage;
+use crate::output::emit;
+use crate::target;
+use anyhow::Result;
+use dbarch_catalog::{Filter, Options, introspect};
+use dbarch_review::{Report, Subject};
+
+pub async fn run(global: &GlobalArgs, args: ReviewArgs) -> Result<u8> {
+    let filter = Filter::new(args.schemas.clone(), &[], &args.exclude).map_err(usage)?;
+    let client = target::connect(global, &args.db, false).await?;
+    let intro = introspect(
+        &client,
+        &Options {
+            stats: true,
+            filter,
+        },
+    )
+    .await?;
+    let report = Report::new(
+        Subject {
+            database: intro.server.database.clone(),
+            server_version: intro.server.version.clone(),
+        },
+        &intro.database,
+    );
+    let text = match args.format {
+        ReviewFormat::Markdown => report.to_markdown(),
+        ReviewFormat::Json => report.to_json(),
+    };
+    emit(&text, args.out.as_deref())?;
+    if let Some(out) = &args.out {
+        if !global.quiet {
+            eprintln!("dbarch: wrote the review to {}", out.display());
+        }
+    }
+    Ok(0)
+}
