@@ -38,11 +38,17 @@ pub async fn run(global: &GlobalArgs, args: InspectArgs) -> Result<u8> {
 /// The model as one JSON document, with a format version. Server facts are kept out of the
 /// model itself so that equal schemas on different servers give identical `model` objects.
 fn model_json(intro: &dbarch_catalog::Introspection) -> Result<String> {
-    let doc = serde_json::json!({
-        "version": dbarch_model::MODEL_FORMAT_VERSION,
-        "server": intro.server,
-        "model": intro.database,
-    });
+    #[derive(serde::Serialize)]
+    struct Document<'a> {
+        version: u32,
+        server: &'a dbarch_catalog::ServerInfo,
+        model: &'a dbarch_model::Database,
+    }
+    let doc = Document {
+        version: dbarch_model::MODEL_FORMAT_VERSION,
+        server: &intro.server,
+        model: &intro.database,
+    };
     let mut s = serde_json::to_string_pretty(&doc)?;
     s.push('\n');
     Ok(s)
