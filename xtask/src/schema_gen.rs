@@ -150,7 +150,10 @@ fn table(sql: &mut String, rng: &mut fastrand::Rng, i: usize) {
                 (None, None) => "(lower(name)) WHERE name <> ''".to_string(),
             },
             (_, 2) if of_kind(Kind::Jsonb).is_some() => {
-                format!("USING gin ({} jsonb_path_ops)", of_kind(Kind::Jsonb).unwrap())
+                format!(
+                    "USING gin ({} jsonb_path_ops)",
+                    of_kind(Kind::Jsonb).unwrap()
+                )
             }
             (_, 3) if !kinds.is_empty() => {
                 let (c, kind) = &kinds[rng.usize(..kinds.len())];

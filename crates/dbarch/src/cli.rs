@@ -156,6 +156,9 @@ pub struct ReviewArgs {
     /// Leave out objects matching this glob (repeatable).
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// First (re)load the bundled example into the database (`dbarch example load --replace`).
+    #[arg(long)]
+    pub example: bool,
 }
 
 #[derive(Debug, Subcommand)]

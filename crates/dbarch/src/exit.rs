@@ -53,7 +53,10 @@ pub fn code(err: &anyhow::Error) -> u8 {
                 _ => DATABASE,
             };
         }
-        if cause.downcast_ref::<dbarch_pg::tokio_postgres::Error>().is_some() {
+        if cause
+            .downcast_ref::<dbarch_pg::tokio_postgres::Error>()
+            .is_some()
+        {
             return DATABASE;
         }
         if cause.downcast_ref::<io::Error>().is_some() {

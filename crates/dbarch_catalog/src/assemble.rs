@@ -25,13 +25,11 @@ pub(crate) struct Rows {
 }
 
 pub(crate) fn server(rows: QueryRows) -> Result<ServerInfo> {
-    let row = each(&rows)
-        .next()
-        .ok_or_else(|| crate::Error::Decode {
-            query: rows.0,
-            column: "version_num".into(),
-            reason: "no row".into(),
-        })?;
+    let row = each(&rows).next().ok_or_else(|| crate::Error::Decode {
+        query: rows.0,
+        column: "version_num".into(),
+        reason: "no row".into(),
+    })?;
     Ok(ServerInfo {
         version_num: row.get("version_num")?,
         version: row.string("version")?,

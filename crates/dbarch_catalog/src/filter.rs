@@ -15,7 +15,11 @@ pub struct Filter {
 }
 
 impl Filter {
-    pub fn new(schemas: Vec<String>, tables: &[String], exclude: &[String]) -> Result<Self, String> {
+    pub fn new(
+        schemas: Vec<String>,
+        tables: &[String],
+        exclude: &[String],
+    ) -> Result<Self, String> {
         Ok(Self {
             schemas,
             tables: build(tables)?,

@@ -51,7 +51,11 @@ fn check_common(db: &Database) {
     assert_eq!(names, ["app", "public"]);
     let app = &db.schemas[0];
     assert_eq!(app.comment.as_deref(), Some("Application objects"));
-    assert!(app.grants.iter().any(|g| g.grantee == "dbarch_reader" && g.privilege == "USAGE"));
+    assert!(
+        app.grants
+            .iter()
+            .any(|g| g.grantee == "dbarch_reader" && g.privilege == "USAGE")
+    );
     assert!(db.tables.iter().all(|t| t.schema != "_dbarch"));
 
     // Types.
@@ -80,7 +84,11 @@ fn check_common(db: &Database) {
         }
         other => panic!("domain expected, got {other:?}"),
     }
-    let money = db.types.iter().find(|t| t.name == "money_amount").expect("composite");
+    let money = db
+        .types
+        .iter()
+        .find(|t| t.name == "money_amount")
+        .expect("composite");
     match &money.kind {
         TypeKind::Composite { attributes } => {
             assert_eq!(attributes[0].name, "currency");
@@ -92,7 +100,11 @@ fn check_common(db: &Database) {
 
     // Sequences: the free-standing one with its options and owner; serial's with its owner;
     // identity sequences belong to their columns.
-    let seq = db.sequences.iter().find(|s| s.name == "invoice_no").expect("sequence");
+    let seq = db
+        .sequences
+        .iter()
+        .find(|s| s.name == "invoice_no")
+        .expect("sequence");
     assert_eq!(seq.data_type, "bigint");
     assert_eq!(
         seq.options,
@@ -105,17 +117,28 @@ fn check_common(db: &Database) {
             cycle: true
         }
     );
-    assert_eq!(seq.owned_by.as_ref().map(|o| o.column.as_str()), Some("number"));
+    assert_eq!(
+        seq.owned_by.as_ref().map(|o| o.column.as_str()),
+        Some("number")
+    );
     assert!(db.sequences.iter().any(|s| s.name == "invoices_id_seq"));
     assert!(!db.sequences.iter().any(|s| s.name == "accounts_id_seq"));
 
     // Functions and procedures.
-    let slug = db.functions.iter().find(|f| f.name == "slugify").expect("function");
+    let slug = db
+        .functions
+        .iter()
+        .find(|f| f.name == "slugify")
+        .expect("function");
     assert_eq!(slug.arguments, "t text");
     assert_eq!(slug.returns.as_deref(), Some("text"));
     assert_eq!(slug.volatility, Volatility::Immutable);
     assert_eq!(slug.language, "sql");
-    let noop = db.functions.iter().find(|f| f.name == "noop").expect("procedure");
+    let noop = db
+        .functions
+        .iter()
+        .find(|f| f.name == "noop")
+        .expect("procedure");
     assert_eq!(noop.kind, FunctionKind::Procedure);
     assert!(noop.returns.is_none());
 
@@ -127,22 +150,37 @@ fn check_common(db: &Database) {
     let id = accounts.column("id").unwrap();
     let identity = id.identity.as_ref().expect("identity");
     assert!(identity.always);
-    assert_eq!(identity.sequence.as_ref().map(|o| (o.start, o.increment)), Some((100, 10)));
+    assert_eq!(
+        identity.sequence.as_ref().map(|o| (o.start, o.increment)),
+        Some((100, 10))
+    );
     let display = accounts.column("Display Name").unwrap();
     assert_eq!(display.data_type, "character varying(80)");
     assert!(display.not_null);
     assert_eq!(display.comment.as_deref(), Some("Shown in the UI"));
     assert_eq!(accounts.column("email").unwrap().data_type, "app.email");
-    assert_eq!(accounts.column("mood").unwrap().default.as_deref(), Some("'ok'::app.mood"));
+    assert_eq!(
+        accounts.column("mood").unwrap().default.as_deref(),
+        Some("'ok'::app.mood")
+    );
     assert_eq!(accounts.column("tags").unwrap().data_type, "text[]");
     assert_eq!(accounts.column("flags").unwrap().data_type, "bit(8)");
-    assert_eq!(accounts.column("balance").unwrap().data_type, "app.money_amount");
+    assert_eq!(
+        accounts.column("balance").unwrap().data_type,
+        "app.money_amount"
+    );
     let slug_col = accounts.column("slug").unwrap();
     let generated = slug_col.generated.as_ref().expect("generated");
     assert!(generated.stored);
-    assert!(generated.expression.contains("app.slugify"), "{generated:?}");
+    assert!(
+        generated.expression.contains("app.slugify"),
+        "{generated:?}"
+    );
     assert!(slug_col.default.is_none());
-    assert_eq!(accounts.column("code").unwrap().collation.as_deref(), Some("\"C\""));
+    assert_eq!(
+        accounts.column("code").unwrap().collation.as_deref(),
+        Some("\"C\"")
+    );
     assert!(accounts.column("updated_at").unwrap().not_null);
 
     // Constraints: PK, UNIQUE NULLS NOT DISTINCT, CHECK with comment.
@@ -163,7 +201,11 @@ fn check_common(db: &Database) {
 
     // Triggers, enabled and disabled.
     assert_eq!(accounts.triggers.len(), 2);
-    assert!(accounts.triggers[0].definition.contains("EXECUTE FUNCTION app.touch_updated_at()"));
+    assert!(
+        accounts.triggers[0]
+            .definition
+            .contains("EXECUTE FUNCTION app.touch_updated_at()")
+    );
     assert!(accounts.triggers[0].enabled);
     assert!(!accounts.triggers[1].enabled);
 
@@ -208,16 +250,28 @@ fn check_common(db: &Database) {
     let recent = index(invoices, "invoices_account_recent");
     assert_eq!(recent.method, "btree");
     assert_eq!(recent.keys.len(), 2);
-    assert_eq!(recent.keys[1].target, IndexTarget::Column("issued_on".into()));
+    assert_eq!(
+        recent.keys[1].target,
+        IndexTarget::Column("issued_on".into())
+    );
     assert!(recent.keys[1].descending);
     assert_eq!(recent.keys[1].nulls_first, Some(false));
     assert_eq!(recent.include, ["amount"]);
     let big = index(invoices, "invoices_big");
     assert_eq!(big.predicate.as_deref(), Some("(amount > (1000)::numeric)"));
     assert_eq!(big.comment.as_deref(), Some("Large invoices"));
-    assert!(matches!(index(invoices, "invoices_year").keys[0].target, IndexTarget::Expression(_)));
-    assert_eq!(index(invoices, "invoices_nulls_first").keys[0].nulls_first, Some(true));
-    assert_eq!(index(invoices, "invoices_pkey").constraint.as_deref(), Some("invoices_pkey"));
+    assert!(matches!(
+        index(invoices, "invoices_year").keys[0].target,
+        IndexTarget::Expression(_)
+    ));
+    assert_eq!(
+        index(invoices, "invoices_nulls_first").keys[0].nulls_first,
+        Some(true)
+    );
+    assert_eq!(
+        index(invoices, "invoices_pkey").constraint.as_deref(),
+        Some("invoices_pkey")
+    );
     assert_eq!(index(invoices, "invoices_no_overlap").method, "gist");
 
     assert!(table(db, "app", "sessions").unlogged);
@@ -228,14 +282,29 @@ fn check_common(db: &Database) {
     let p2025 = table(db, "app", "events_2025");
     let of = p2025.partition_of.as_ref().expect("partition");
     assert_eq!(of.parent, QualifiedName::new("app", "events"));
-    assert!(of.bound.starts_with("FOR VALUES FROM ('2025-01-01"), "{}", of.bound);
+    assert!(
+        of.bound.starts_with("FOR VALUES FROM ('2025-01-01"),
+        "{}",
+        of.bound
+    );
     assert_eq!(
-        table(db, "app", "events_other").partition_of.as_ref().unwrap().bound,
+        table(db, "app", "events_other")
+            .partition_of
+            .as_ref()
+            .unwrap()
+            .bound,
         "DEFAULT"
     );
     assert!(p2025.columns.iter().all(|c| !c.is_local));
-    assert!(p2025.indexes.iter().any(|i| i.parent_index.as_ref().is_some_and(|p| p.name == "events_payload")));
-    assert!(p2025.primary_key().is_none(), "the partition's PK clone follows the parent");
+    assert!(p2025.indexes.iter().any(|i| {
+        i.parent_index
+            .as_ref()
+            .is_some_and(|p| p.name == "events_payload")
+    }));
+    assert!(
+        p2025.primary_key().is_none(),
+        "the partition's PK clone follows the parent"
+    );
 
     // Classic inheritance.
     let special = table(db, "app", "special_items");
@@ -248,7 +317,10 @@ fn check_common(db: &Database) {
     assert!(notes.rls_enabled && notes.rls_forced);
     assert_eq!(notes.policies.len(), 2);
     let insert = &notes.policies[0];
-    assert_eq!((insert.name.as_str(), insert.command.as_str()), ("notes_insert", "INSERT"));
+    assert_eq!(
+        (insert.name.as_str(), insert.command.as_str()),
+        ("notes_insert", "INSERT")
+    );
     assert!(!insert.permissive);
     assert_eq!(insert.roles, ["public"]);
     assert!(insert.with_check.is_some());
@@ -262,22 +334,34 @@ fn check_common(db: &Database) {
         .collect();
     assert_eq!(
         grants,
-        [("PUBLIC", "SELECT"), ("dbarch_reader", "INSERT"), ("dbarch_reader", "SELECT")]
+        [
+            ("PUBLIC", "SELECT"),
+            ("dbarch_reader", "INSERT"),
+            ("dbarch_reader", "SELECT")
+        ]
     );
 
     // Views, their dependencies and options; materialized views and their indexes.
-    let totals = db.view(&QualifiedName::new("app", "account_totals")).expect("view");
+    let totals = db
+        .view(&QualifiedName::new("app", "account_totals"))
+        .expect("view");
     assert!(!totals.materialized);
     assert_eq!(totals.comment.as_deref(), Some("Invoice totals"));
     assert_eq!(
         totals.depends_on,
-        [QualifiedName::new("app", "accounts"), QualifiedName::new("app", "invoices")]
+        [
+            QualifiedName::new("app", "accounts"),
+            QualifiedName::new("app", "invoices")
+        ]
     );
     assert_eq!(totals.columns[2].name, "total");
     assert_eq!(totals.columns[2].data_type, "numeric");
     let big_accounts = db.view(&QualifiedName::new("app", "big_accounts")).unwrap();
     assert_eq!(big_accounts.options, ["security_barrier=true"]);
-    assert_eq!(big_accounts.depends_on, [QualifiedName::new("app", "account_totals")]);
+    assert_eq!(
+        big_accounts.depends_on,
+        [QualifiedName::new("app", "account_totals")]
+    );
     assert_eq!(big_accounts.grants[0].grantee, "dbarch_reader");
     let monthly = db.view(&QualifiedName::new("app", "monthly")).unwrap();
     assert!(monthly.materialized);
@@ -315,8 +399,14 @@ async fn every_object_kind_on_pg18_with_pgvector() {
     let embedding = chunks.column("embedding").unwrap();
     assert_eq!(embedding.data_type, "public.vector(3)");
     assert_eq!(embedding.vector_type().and_then(|v| v.dims), Some(3));
-    assert_eq!(chunks.column("half").unwrap().data_type, "public.halfvec(4)");
-    assert_eq!(chunks.column("sparse").unwrap().data_type, "public.sparsevec(5)");
+    assert_eq!(
+        chunks.column("half").unwrap().data_type,
+        "public.halfvec(4)"
+    );
+    assert_eq!(
+        chunks.column("sparse").unwrap().data_type,
+        "public.sparsevec(5)"
+    );
     assert_eq!(chunks.column("bits").unwrap().data_type, "bit(16)");
     let id = chunks.column("id").unwrap();
     assert!(!id.identity.as_ref().unwrap().always);
@@ -330,7 +420,10 @@ async fn every_object_kind_on_pg18_with_pgvector() {
     let not_valid = constraint(chunks, "chunk_category_set");
     assert!(!not_valid.validated);
     assert!(
-        !chunks.constraints.iter().any(|c| c.name == "chunks_id_not_null"),
+        !chunks
+            .constraints
+            .iter()
+            .any(|c| c.name == "chunks_id_not_null"),
         "plain NOT NULLs stay in Column::not_null"
     );
 
@@ -343,7 +436,10 @@ async fn every_object_kind_on_pg18_with_pgvector() {
     assert_eq!(ivf.method, "ivfflat");
     assert_eq!(ivf.keys[0].opclass.as_deref(), Some("halfvec_l2_ops"));
     assert_eq!(ivf.options, ["lists=10"]);
-    assert_eq!(index(chunks, "chunks_trgm").keys[0].opclass.as_deref(), Some("gin_trgm_ops"));
+    assert_eq!(
+        index(chunks, "chunks_trgm").keys[0].opclass.as_deref(),
+        Some("gin_trgm_ops")
+    );
 }
 
 /// `inspect --format sql` of a database, loaded into a fresh database and inspected again,
@@ -467,7 +563,11 @@ async fn filters_keep_and_leave_out_objects() {
     )
     .await
     .database;
-    let names: Vec<&str> = invoices_only.tables.iter().map(|t| t.name.as_str()).collect();
+    let names: Vec<&str> = invoices_only
+        .tables
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
     assert_eq!(names, ["invoices"]);
     assert!(invoices_only.views.is_empty());
     assert!(Filter::new(vec![], &["[".into()], &[]).is_err());
@@ -489,7 +589,10 @@ async fn inspect_takes_nothing_stronger_than_access_share() {
     .unwrap();
 
     let client = db.client().await;
-    client.batch_execute("SET lock_timeout = '1s'").await.unwrap();
+    client
+        .batch_execute("SET lock_timeout = '1s'")
+        .await
+        .unwrap();
     let result = tokio::time::timeout(
         Duration::from_secs(20),
         introspect(&client, &Options::default()),

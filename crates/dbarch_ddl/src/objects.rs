@@ -135,7 +135,13 @@ pub fn column_sql(c: &Column, named_not_null: Option<&Constraint>) -> String {
     match named_not_null {
         Some(con) if con.validated => {
             s.push_str(&format!(" CONSTRAINT {} NOT NULL", q(&con.name)));
-            if matches!(con.kind, ConstraintKind::NotNull { no_inherit: true, .. }) {
+            if matches!(
+                con.kind,
+                ConstraintKind::NotNull {
+                    no_inherit: true,
+                    ..
+                }
+            ) {
                 s.push_str(" NO INHERIT");
             }
         }
@@ -341,10 +347,16 @@ pub fn comments(db: &Database) -> Vec<String> {
             TypeKind::Domain { .. } => "DOMAIN",
             _ => "TYPE",
         };
-        out.extend(comment(format!("{kind} {}", qn(&t.schema, &t.name)), &t.comment));
+        out.extend(comment(
+            format!("{kind} {}", qn(&t.schema, &t.name)),
+            &t.comment,
+        ));
     }
     for s in &db.sequences {
-        out.extend(comment(format!("SEQUENCE {}", qn(&s.schema, &s.name)), &s.comment));
+        out.extend(comment(
+            format!("SEQUENCE {}", qn(&s.schema, &s.name)),
+            &s.comment,
+        ));
     }
     for f in &db.functions {
         let kind = match f.kind {
@@ -370,7 +382,10 @@ pub fn comments(db: &Database) -> Vec<String> {
             ));
         }
         for i in &t.indexes {
-            out.extend(comment(format!("INDEX {}", qn(&t.schema, &i.name)), &i.comment));
+            out.extend(comment(
+                format!("INDEX {}", qn(&t.schema, &i.name)),
+                &i.comment,
+            ));
         }
         for tr in &t.triggers {
             out.extend(comment(
@@ -391,7 +406,10 @@ pub fn comments(db: &Database) -> Vec<String> {
             out.extend(comment(format!("COLUMN {name}.{}", q(&c.name)), &c.comment));
         }
         for i in &v.indexes {
-            out.extend(comment(format!("INDEX {}", qn(&v.schema, &i.name)), &i.comment));
+            out.extend(comment(
+                format!("INDEX {}", qn(&v.schema, &i.name)),
+                &i.comment,
+            ));
         }
     }
     out

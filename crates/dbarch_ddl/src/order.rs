@@ -35,11 +35,11 @@ pub(crate) fn views(db: &Database) -> Vec<&View> {
 /// Stable topological sort: each item comes after the items it depends on (dependencies outside
 /// `items` are ignored); among independent items the input order is kept. Cycles, which
 /// PostgreSQL does not allow between these objects, fall back to input order.
-fn topological<'a, T>(
-    items: &'a [T],
+fn topological<T>(
+    items: &[T],
     key: impl Fn(&T) -> QualifiedName,
     deps: impl Fn(&T) -> Vec<QualifiedName>,
-) -> Vec<&'a T> {
+) -> Vec<&T> {
     let index: BTreeMap<QualifiedName, usize> =
         items.iter().enumerate().map(|(i, t)| (key(t), i)).collect();
     let mut done = vec![false; items.len()];

@@ -64,9 +64,32 @@ const TOPICS: &[&str] = &[
     "customer churn",
 ];
 const WORDS: &[&str] = &[
-    "the", "index", "query", "latency", "embedding", "document", "user", "policy", "cost",
-    "token", "model", "search", "result", "team", "review", "data", "schema", "migration",
-    "customer", "support", "recall", "cluster", "vector", "budget", "report", "release",
+    "the",
+    "index",
+    "query",
+    "latency",
+    "embedding",
+    "document",
+    "user",
+    "policy",
+    "cost",
+    "token",
+    "model",
+    "search",
+    "result",
+    "team",
+    "review",
+    "data",
+    "schema",
+    "migration",
+    "customer",
+    "support",
+    "recall",
+    "cluster",
+    "vector",
+    "budget",
+    "report",
+    "release",
 ];
 const MODELS: &[&str] = &["gpt-4o-mini", "gpt-4o", "claude-sonnet", "llama-3.1-8b"];
 
@@ -140,7 +163,12 @@ fn gauss(rng: &mut fastrand::Rng) -> f32 {
 }
 
 fn unit(v: Vec<f32>) -> Vec<f32> {
-    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
+    let norm = v
+        .iter()
+        .map(|x| x * x)
+        .sum::<f32>()
+        .sqrt()
+        .max(f32::MIN_POSITIVE);
     v.into_iter().map(|x| x / norm).collect()
 }
 
@@ -301,8 +329,14 @@ pub(crate) async fn fill(tx: &Transaction<'_>, options: &LoadOptions) -> Result<
             ["upload", "crawler", "api"][g.rng.usize(..3)],
             g.rng.u32(1..40)
         );
-        copy.row(&[&doc.to_string(), &doc.to_string(), &embedding, &metadata, &g.timestamp()])
-            .await?;
+        copy.row(&[
+            &doc.to_string(),
+            &doc.to_string(),
+            &embedding,
+            &metadata,
+            &g.timestamp(),
+        ])
+        .await?;
     }
     summary.document_embeddings = copy.finish().await?;
 

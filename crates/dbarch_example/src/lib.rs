@@ -68,10 +68,8 @@ pub async fn load(client: &mut Client, options: &LoadOptions) -> Result<LoadSumm
         )
         .await
         .map_err(db("checking for existing tables"))?;
-    if let Some(row) = existing.first() {
-        if !options.replace {
-            return Err(Error::AlreadyLoaded(row.get(0)));
-        }
+    if let Some(row) = existing.first().filter(|_| !options.replace) {
+        return Err(Error::AlreadyLoaded(row.get(0)));
     }
     let tx = client
         .transaction()

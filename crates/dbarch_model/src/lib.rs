@@ -626,7 +626,11 @@ impl Database {
                 c.tables += 1;
             }
             c.columns += t.columns.iter().filter(|col| col.is_local).count();
-            c.indexes += t.indexes.iter().filter(|i| i.parent_index.is_none()).count();
+            c.indexes += t
+                .indexes
+                .iter()
+                .filter(|i| i.parent_index.is_none())
+                .count();
             for con in t.constraints.iter().filter(|c| c.is_local) {
                 match con.kind {
                     ConstraintKind::ForeignKey { .. } => c.foreign_keys += 1,
@@ -744,14 +748,15 @@ pub fn display_type(data_type: &str) -> String {
         }
     }
     // `timestamp(3) with time zone` → `timestamptz(3)`, `time(0) without time zone` → `time(0)`.
-    for (base, with, without) in [("timestamp(", "timestamptz", "timestamp"), ("time(", "timetz", "time")] {
-        if let Some(rest) = t.strip_prefix(base) {
-            if let Some((precision, zone)) = rest.split_once(')') {
-                match zone {
-                    " with time zone" => return format!("{with}({precision})"),
-                    " without time zone" => return format!("{without}({precision})"),
-                    _ => {}
-                }
+    for (base, with, without) in [
+        ("timestamp(", "timestamptz", "timestamp"),
+        ("time(", "timetz", "time"),
+    ] {
+        if let Some((precision, zone)) = t.strip_prefix(base).and_then(|r| r.split_once(')')) {
+            match zone {
+                " with time zone" => return format!("{with}({precision})"),
+                " without time zone" => return format!("{without}({precision})"),
+                _ => {}
             }
         }
     }
@@ -786,6 +791,9 @@ mod tests {
         assert_eq!(display_type("timestamp with time zone"), "timestamptz");
         assert_eq!(display_type("public.vector(384)"), "vector(384)");
         assert_eq!(display_type("myschema.mood"), "myschema.mood");
-        assert_eq!(display_type("timestamp(3) with time zone"), "timestamptz(3)");
+        assert_eq!(
+            display_type("timestamp(3) with time zone"),
+            "timestamptz(3)"
+        );
     }
 }

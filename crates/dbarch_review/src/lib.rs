@@ -242,7 +242,13 @@ fn tables_section(db: &Database) -> Section {
             if with_stats {
                 let rows = s
                     .estimated_rows
-                    .map(|r| if r < 0 { "?".into() } else { group_thousands(r) })
+                    .map(|r| {
+                        if r < 0 {
+                            "?".into()
+                        } else {
+                            group_thousands(r)
+                        }
+                    })
                     .unwrap_or_default();
                 let size = s.total_bytes.map(human_bytes).unwrap_or_default();
                 let _ = write!(md, " {rows} | {size} |");
@@ -291,7 +297,7 @@ pub fn group_thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -326,7 +332,10 @@ mod tests {
         assert_eq!(human_bytes(8192), "8192 bytes");
         assert_eq!(human_bytes(16384), "16 kB");
         assert_eq!(human_bytes(50 * 1024 * 1024), "50 MB");
-        assert_eq!(anchor("Entity-relationship diagram"), "entity-relationship-diagram");
+        assert_eq!(
+            anchor("Entity-relationship diagram"),
+            "entity-relationship-diagram"
+        );
     }
 
     #[test]

@@ -48,7 +48,9 @@ pub async fn run(global: &GlobalArgs, cmd: DevCommand) -> Result<u8> {
                 Ok(0)
             }
             _ => {
-                eprintln!("dbarch: the dev server is not running (start it with `dbarch dev start`)");
+                eprintln!(
+                    "dbarch: the dev server is not running (start it with `dbarch dev start`)"
+                );
                 Ok(exit::FINDINGS)
             }
         },
@@ -59,7 +61,10 @@ pub async fn run(global: &GlobalArgs, cmd: DevCommand) -> Result<u8> {
             let mut cmd = dev.psql_command()?;
             cmd.args(&args);
             let status = cmd.status().context("cannot run psql")?;
-            Ok(status.code().map(|c| c.clamp(0, 255) as u8).unwrap_or(exit::DATABASE))
+            Ok(status
+                .code()
+                .map(|c| c.clamp(0, 255) as u8)
+                .unwrap_or(exit::DATABASE))
         }
         DevCommand::Reset { yes } => {
             if !yes {
@@ -110,7 +115,10 @@ fn print_status(status: &DevStatus, format: StatusFormat) -> Result<()> {
         StatusFormat::Text if status.running => format!(
             "running: PostgreSQL {} (pid {}) at {}\n",
             status.version.as_deref().unwrap_or("?"),
-            status.pid.map(|p| p.to_string()).unwrap_or_else(|| "?".into()),
+            status
+                .pid
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "?".into()),
             status.url.as_deref().unwrap_or("?"),
         ),
         StatusFormat::Text => format!("stopped (data in {})\n", status.data_dir.display()),

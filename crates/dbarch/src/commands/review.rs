@@ -8,6 +8,13 @@ use dbarch_review::{Report, Subject};
 
 pub async fn run(global: &GlobalArgs, args: ReviewArgs) -> Result<u8> {
     let filter = Filter::new(args.schemas.clone(), &[], &args.exclude).map_err(usage)?;
+    if args.example {
+        let options = dbarch_example::LoadOptions {
+            replace: true,
+            ..Default::default()
+        };
+        super::example::load(global, &args.db, &options).await?;
+    }
     let client = target::connect(global, &args.db, false).await?;
     let intro = introspect(
         &client,
