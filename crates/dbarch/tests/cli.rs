@@ -1,0 +1,730 @@
+//! End-to-end tests of the `dbarch` binary: exit codes, messages, output formats, the dev
+//! server lifecycle. Real servers only (dbarch_testing), a database of its own per test, a
+//! project directory of its own per test (so that dev servers never collide), and a child
+//! environment without the libpq variables so that the tests are hermetic.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use dbarch_testing::{TestDb, TestServer};
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// What a run of the binary gave.
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn from_output(out: Output) -> Run {
+        Run {
+            // No exit code means a signal: never what we want; -1 makes the assertion fail.
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Asserts the exit code, showing everything the command printed when it differs.
+    #[track_caller]
+    fn code(&self, expected: i32) -> &Run {
+        assert_eq!(
+            self.code, expected,
+            "exit code {} instead of {expected}\n--- stdout:\n{}\n--- stderr:\n{}",
+            self.code, self.stdout, self.stderr
+        );
+        assert!(
+            !self.stderr.contains("panicked"),
+            "the command panicked:\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    /// Asserts that stderr is exactly one line `error: ...`, without a cause repeated twice
+    /// (`a: b: b`), and returns that line.
+    #[track_caller]
+    fn one_line_error(&self) -> &str {
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "stderr should be one line, got {}:\n{}",
+            lines.len(),
+            self.stderr
+        );
+        let line = lines[0];
+        assert!(line.starts_with("error: "), "not an error line: {line}");
+        let parts: Vec<&str> = line.split(": ").collect();
+        for pair in parts.windows(2) {
+            assert_ne!(pair[0], pair[1], "a cause is repeated in: {line}");
+        }
+        line
+    }
+}
+
+/// A project directory of its own (holding `dbarch.toml`), so that a dev server started by a
+/// command lives in this test's tempdir and nowhere else.
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("dbarch-cli-")
+        .tempdir()
+        .expect("tempdir");
+    std::fs::write(dir.path().join("dbarch.toml"), "").expect("write dbarch.toml");
+    dir
+}
+
+/// The binary, run in `cwd`, with none of the variables that could point it at a database.
+fn dbarch_cmd(cwd: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dbarch"));
+    cmd.args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .env("RUST_LOG", "warn")
+        .env("NO_COLOR", "1");
+    for var in [
+        "DATABASE_URL",
+        "PGHOST",
+        "PGHOSTADDR",
+        "PGPORT",
+        "PGUSER",
+        "PGDATABASE",
+        "PGSERVICE",
+        "PGSERVICEFILE",
+        "PGPASSWORD",
+        "PGPASSFILE",
+        "PGSSLMODE",
+        "PGCONNECT_TIMEOUT",
+        "DBARCH_PG_BIN",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+fn run_in(cwd: &Path, args: &[&str]) -> Run {
+    let out = dbarch_cmd(cwd, args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run dbarch {args:?}: {e}"));
+    Run::from_output(out)
+}
+
+/// Runs the binary in a fresh project directory (for commands that must not touch a dev
+/// server: every one given `--url`, and the failing ones).
+fn run(args: &[&str]) -> Run {
+    let dir = project();
+    run_in(dir.path(), args)
+}
+
+/// A project whose dev server is stopped when the test ends, also when it fails.
+struct DevProject {
+    dir: tempfile::TempDir,
+}
+
+impl DevProject {
+    fn new() -> DevProject {
+        DevProject { dir: project() }
+    }
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+    fn run(&self, args: &[&str]) -> Run {
+        run_in(self.path(), args)
+    }
+}
+
+impl Drop for DevProject {
+    fn drop(&mut self) {
+        // Best effort: the TempDir is removed after this (fields drop after `drop`).
+        let _ = dbarch_cmd(self.path(), &["dev", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+async fn pg18_db() -> TestDb {
+    TestServer::pg18().create_db().await
+}
+
+/// A pg18 database holding the bundled example (loaded through the CLI).
+async fn example_db() -> TestDb {
+    let db = pg18_db().await;
+    let url = db.url();
+    run(&["example", "load", "--url", &url, "--rows", "100"]).code(0);
+    db
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
+}
+
+/// `schema.name` of every table in an `inspect --format json` document.
+fn table_names(doc: &serde_json::Value) -> Vec<String> {
+    let mut names: Vec<String> = doc["model"]["tables"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no model.tables array in {doc}"))
+        .iter()
+        .map(|t| format!("{}.{}", t["schema"].as_str().unwrap(), t["name"].as_str().unwrap()))
+        .collect();
+    names.sort();
+    names
+}
+
+// ---------------------------------------------------------------------------------------------
+// Usage and input errors (exit code 2)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn unknown_flag_is_a_usage_error() {
+    let r = run(&["inspect", "--bogus-flag"]);
+    r.code(2);
+    let first = r.stderr.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("error:") && first.contains("--bogus-flag"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+}
+
+#[test]
+fn unknown_format_is_a_usage_error() {
+    let r = run(&["inspect", "--format", "nope"]);
+    r.code(2);
+    let first = r.stderr.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("error:") && first.contains("nope"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("mermaid"), "lists the formats: {}", r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+}
+
+#[test]
+fn malformed_urls_are_input_errors_without_the_password() {
+    for (url, what) in [
+        ("postgres://u:s3cret@host:notaport/db", "notaport"),
+        ("postgres://u:s3cret@[::1", "]"),
+    ] {
+        for cmd in ["inspect", "review"] {
+            let r = run(&[cmd, "--url", url]);
+            r.code(2);
+            let line = r.one_line_error();
+            assert!(line.contains("invalid connection string"), "{line}");
+            assert!(line.contains(what), "{line}");
+            assert!(!r.stderr.contains("s3cret"), "password leaked: {}", r.stderr);
+            assert!(!r.stdout.contains("s3cret"), "password leaked: {}", r.stdout);
+        }
+    }
+}
+
+#[test]
+fn malformed_database_url_variable_is_an_input_error_without_the_password() {
+    let dir = project();
+    let out = dbarch_cmd(dir.path(), &["inspect"])
+        .env("DATABASE_URL", "postgres://u:s3cret@host:notaport/db")
+        .output()
+        .unwrap();
+    let r = Run::from_output(out);
+    r.code(2);
+    let line = r.one_line_error();
+    assert!(line.contains("notaport"), "{line}");
+    assert!(!r.stderr.contains("s3cret"), "password leaked: {}", r.stderr);
+    // It did not fall back to a dev server.
+    assert!(!dir.path().join(".dbarch").join("pgdata").exists());
+}
+
+#[test]
+fn unknown_conninfo_key_is_an_input_error() {
+    let r = run(&["inspect", "--url", "host=localhost bogus=1"]);
+    r.code(2);
+    let line = r.one_line_error();
+    assert!(line.contains("bogus"), "{line}");
+}
+
+#[test]
+fn bad_glob_is_an_input_error() {
+    // Checked before connecting: the URL points nowhere.
+    let r = run(&[
+        "inspect",
+        "--url",
+        "postgres://u@127.0.0.1:1/db",
+        "--table",
+        "[",
+    ]);
+    r.code(2);
+    let line = r.one_line_error();
+    assert!(line.contains("glob") && line.contains('['), "{line}");
+}
+
+#[test]
+fn missing_postgres_installation_says_how_to_install() {
+    let dir = project();
+    let out = dbarch_cmd(dir.path(), &["--pg-bin", "/nonexistent", "dev", "start"])
+        .env("DBARCH_PG_BIN", "/nonexistent")
+        .output()
+        .unwrap();
+    let r = Run::from_output(out);
+    r.code(2);
+    assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
+    assert!(r.stderr.contains("/nonexistent"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("pip install") || r.stderr.contains("apt-get install"),
+        "the message should say how to install PostgreSQL: {}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+}
+
+#[test]
+fn data_dir_that_cannot_be_created_is_an_input_error() {
+    let dev = DevProject::new();
+    // `.dbarch` is a regular file: the state dir cannot be created.
+    std::fs::write(dev.path().join(".dbarch"), "not a directory").unwrap();
+    let r = dev.run(&["dev", "start"]);
+    r.code(2);
+    let line = r.one_line_error();
+    assert!(line.contains(".dbarch"), "{line}");
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    // The file is untouched.
+    assert_eq!(
+        std::fs::read_to_string(dev.path().join(".dbarch")).unwrap(),
+        "not a directory"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Database errors (exit code 3)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn unreachable_server_is_a_database_error() {
+    let r = run(&["inspect", "--url", "postgres://u:s3cret@127.0.0.1:1/db"]);
+    r.code(3);
+    let line = r.one_line_error();
+    assert!(line.contains("127.0.0.1:1"), "names the target: {line}");
+    assert!(line.contains("cannot connect"), "{line}");
+    assert!(!r.stderr.contains("s3cret"), "password leaked: {}", r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+}
+
+/// The test servers use trust authentication everywhere (their pg_hba.conf: `local`/`host
+/// all all ... trust`), so a wrong password cannot fail here. A database and a role that do
+/// not exist are refused at connection time just the same (exit 3); wrong passwords over
+/// scram-sha-256 are covered by `crates/dbarch_pg/tests/tls.rs`
+/// (`passwords_authenticate_and_never_leak`).
+#[tokio::test]
+async fn missing_database_and_role_are_database_errors() {
+    let server = TestServer::pg18();
+    let hba: Vec<String> = {
+        let db = server.create_db().await;
+        let client = db.client().await;
+        client
+            .query(
+                "SELECT auth_method FROM pg_hba_file_rules WHERE error IS NULL",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<_, String>(0))
+            .collect()
+    };
+    assert!(
+        hba.iter().all(|m| m == "trust"),
+        "the test server now has password rules ({hba:?}): test a wrong password here"
+    );
+
+    let port = server.port();
+    let url = format!("postgres://postgres:s3cret@127.0.0.1:{port}/no_such_database_xyz");
+    let r = run(&["inspect", "--url", &url]);
+    r.code(3);
+    let line = r.one_line_error();
+    assert!(line.contains("no_such_database_xyz"), "names the database: {line}");
+    assert!(line.contains("does not exist"), "{line}");
+    assert!(!r.stderr.contains("s3cret"), "password leaked: {}", r.stderr);
+
+    let url = format!("postgres://no_such_role_xyz:s3cret@127.0.0.1:{port}/postgres");
+    let r = run(&["review", "--url", &url]);
+    r.code(3);
+    let line = r.one_line_error();
+    assert!(line.contains("no_such_role_xyz"), "names the role: {line}");
+    assert!(!r.stderr.contains("s3cret"), "password leaked: {}", r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The dev server
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn dev_server_lifecycle() {
+    let dev = DevProject::new();
+
+    let r = dev.run(&["dev", "status"]);
+    r.code(1);
+    assert!(r.stdout.starts_with("stopped"), "{}", r.stdout);
+
+    let r = dev.run(&["dev", "url"]);
+    r.code(1);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+
+    dev.run(&["dev", "start"]).code(0);
+
+    let r = dev.run(&["dev", "url"]);
+    r.code(0);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "one line: {:?}", r.stdout);
+    assert!(r.stdout.ends_with('\n'));
+    let url = lines[0].to_string();
+    let port: u16 = url
+        .strip_prefix("postgres://")
+        .and_then(|rest| rest.split_once("@127.0.0.1:"))
+        .and_then(|(user, rest)| (!user.is_empty()).then_some(rest))
+        .and_then(|rest| rest.strip_suffix("/postgres"))
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("not postgres://USER@127.0.0.1:PORT/postgres: {url}"));
+    assert!(port > 0);
+
+    let r = dev.run(&["dev", "status"]);
+    r.code(0);
+    assert!(r.stdout.contains(&url), "{}", r.stdout);
+
+    let r = dev.run(&["dev", "status", "--format", "json"]);
+    r.code(0);
+    let status = json(&r.stdout);
+    assert!(status["version"].is_number(), "{status}");
+    assert_eq!(status["status"]["running"], true, "{status}");
+    assert_eq!(status["status"]["url"], url.as_str(), "{status}");
+
+    // Idempotent: same server, same URL.
+    dev.run(&["dev", "start"]).code(0);
+    assert_eq!(dev.run(&["dev", "url"]).code(0).stdout.trim_end(), url);
+
+    // The URL works, and commands without --url use the dev server.
+    let r = dev.run(&["inspect", "--url", &url, "--format", "json"]);
+    r.code(0);
+    assert_eq!(json(&r.stdout)["server"]["database"], "postgres");
+    let r = dev.run(&["inspect", "--format", "json"]);
+    r.code(0);
+    let doc = json(&r.stdout);
+    assert_eq!(doc["server"]["database"], "postgres");
+    assert!(
+        doc["server"]["version"].as_str().unwrap().starts_with("18"),
+        "{doc}"
+    );
+
+    let r = dev.run(&["dev", "stop"]);
+    r.code(0);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    dev.run(&["dev", "status"]).code(1);
+
+    // Reset deletes data: never without --yes when nobody can be asked.
+    let r = dev.run(&["dev", "reset"]);
+    r.code(2);
+    let line = r.one_line_error();
+    assert!(line.contains("--yes"), "{line}");
+    dev.run(&["dev", "status"]).code(1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// example, inspect, review
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn example_load_then_inspect_every_format() {
+    let db = pg18_db().await;
+    let url = db.url();
+
+    run(&["example", "load", "--url", &url, "--rows", "100"]).code(0);
+
+    let r = run(&["example", "load", "--url", &url, "--rows", "100"]);
+    r.code(2);
+    let line = r.one_line_error();
+    assert!(line.contains("already loaded"), "{line}");
+    assert!(line.contains("--replace"), "{line}");
+
+    run(&["example", "load", "--url", &url, "--rows", "100", "--replace"]).code(0);
+
+    let inspect = |format: &str| {
+        let r = run(&["inspect", "--url", &url, "--format", format]);
+        r.code(0);
+        assert!(!r.stdout.is_empty(), "{format}: empty output");
+        r.stdout
+    };
+
+    let sql = inspect("sql");
+    assert!(sql.contains("CREATE TABLE public.users"), "{sql}");
+    assert!(sql.contains("CREATE TABLE public.document_embeddings"), "{sql}");
+
+    let doc = json(&inspect("json"));
+    assert!(doc["version"].is_number(), "{doc}");
+    assert_eq!(
+        table_names(&doc),
+        [
+            "public.ai_logs",
+            "public.document_chunks",
+            "public.document_embeddings",
+            "public.documents",
+            "public.users"
+        ]
+    );
+
+    let mermaid = inspect("mermaid");
+    assert!(mermaid.starts_with("erDiagram"), "{mermaid}");
+    assert!(mermaid.contains("document_chunks"), "{mermaid}");
+
+    let dot = inspect("dot");
+    assert!(dot.starts_with("digraph"), "{dot}");
+    assert!(dot.trim_end().ends_with('}'), "{dot}");
+
+    let svg = inspect("svg");
+    assert!(
+        svg.starts_with("<svg") || svg.starts_with("<?xml"),
+        "{}",
+        &svg[..svg.len().min(200)]
+    );
+    assert!(svg.contains("<svg") && svg.trim_end().ends_with("</svg>"));
+    assert_eq!(
+        svg.matches('<').count(),
+        svg.matches('>').count(),
+        "unbalanced markup"
+    );
+
+    let md = inspect("markdown");
+    assert!(md.lines().any(|l| l.starts_with("# ")), "{md}");
+    assert!(md.contains("users"), "{md}");
+}
+
+#[tokio::test]
+async fn inspect_table_and_exclude_filters() {
+    let db = example_db().await;
+    let url = db.url();
+
+    let r = run(&["inspect", "--url", &url, "--format", "json", "--table", "doc*"]);
+    r.code(0);
+    assert_eq!(
+        table_names(&json(&r.stdout)),
+        [
+            "public.document_chunks",
+            "public.document_embeddings",
+            "public.documents"
+        ]
+    );
+
+    let r = run(&["inspect", "--url", &url, "--format", "json", "--exclude", "ai_logs"]);
+    r.code(0);
+    let names = table_names(&json(&r.stdout));
+    assert_eq!(names.len(), 4, "{names:?}");
+    assert!(!names.iter().any(|n| n.ends_with("ai_logs")), "{names:?}");
+
+    let r = run(&["inspect", "--url", &url, "--format", "sql", "--exclude", "ai_logs"]);
+    r.code(0);
+    assert!(!r.stdout.contains("ai_logs"), "{}", r.stdout);
+
+    let r = run(&["inspect", "--url", &url, "--table", "["]);
+    r.code(2);
+    r.one_line_error();
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+}
+
+#[tokio::test]
+async fn outputs_are_deterministic() {
+    let db = example_db().await;
+    let url = db.url();
+    for args in [
+        &["inspect", "--format", "json"][..],
+        &["inspect", "--format", "sql"],
+        &["inspect", "--format", "svg"],
+        &["review", "--format", "json"],
+        &["review", "--format", "markdown"],
+    ] {
+        let mut full = args.to_vec();
+        full.extend(["--url", url.as_str()]);
+        let a = run(&full);
+        a.code(0);
+        let b = run(&full);
+        b.code(0);
+        assert!(a.stdout == b.stdout, "{args:?}: two runs differ");
+    }
+}
+
+#[tokio::test]
+async fn review_out_file_and_json() {
+    let db = example_db().await;
+    let url = db.url();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("review.md");
+
+    let r = run(&["review", "--url", &url, "--out", file.to_str().unwrap()]);
+    r.code(0);
+    assert!(r.stdout.is_empty(), "stdout must be empty with --out: {}", r.stdout);
+    let text = std::fs::read_to_string(&file).expect("the review file");
+    assert!(text.starts_with("# Database review"), "{}", &text[..text.len().min(300)]);
+
+    let r = run(&["review", "--url", &url, "--out", "/nonexistent-dir/x.md"]);
+    r.code(2);
+    let line = r.one_line_error();
+    assert!(line.contains("/nonexistent-dir/x.md"), "{line}");
+    assert!(!Path::new("/nonexistent-dir/x.md").exists());
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+
+    let r = run(&["review", "--url", &url, "--format", "json"]);
+    r.code(0);
+    let doc = json(&r.stdout);
+    assert!(doc["version"].is_number(), "{doc}");
+    assert!(
+        doc["sections"].as_array().is_some_and(|s| !s.is_empty()),
+        "{doc}"
+    );
+}
+
+#[tokio::test]
+async fn broken_pipe_exits_zero() {
+    let db = pg18_db().await;
+    {
+        let client = db.client().await;
+        // Enough schema for the DDL to exceed any pipe buffer by far.
+        client
+            .batch_execute(
+                "DO $$ BEGIN
+                   FOR i IN 1..400 LOOP
+                     EXECUTE format('CREATE TABLE public.wide_table_%s (
+                        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                        a_rather_long_column_name_one text NOT NULL DEFAULT ''x'',
+                        a_rather_long_column_name_two timestamptz NOT NULL DEFAULT now(),
+                        a_rather_long_column_name_three numeric(12,4),
+                        a_rather_long_column_name_four jsonb,
+                        a_rather_long_column_name_five varchar(200) UNIQUE)', i);
+                   END LOOP;
+                 END $$",
+            )
+            .await
+            .unwrap();
+    }
+    let url = db.url();
+    let args = ["inspect", "--url", url.as_str(), "--format", "sql"];
+    let full = run(&args);
+    full.code(0);
+    assert!(
+        full.stdout.len() > 128 * 1024,
+        "the output ({} bytes) should exceed the pipe buffer",
+        full.stdout.len()
+    );
+
+    let dir = project();
+    let mut child = dbarch_cmd(dir.path(), &args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut head = [0u8; 16];
+    stdout.read_exact(&mut head).unwrap();
+    drop(stdout);
+    let r = Run::from_output(child.wait_with_output().unwrap());
+    r.code(0);
+    assert!(r.stderr.is_empty(), "nothing on stderr: {}", r.stderr);
+}
+
+#[test]
+fn example_schema_prints_sql() {
+    let r = run(&["example", "schema"]);
+    r.code(0);
+    assert!(r.stdout.contains("CREATE TABLE"), "{}", r.stdout);
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+}
+
+#[tokio::test]
+async fn inspect_on_postgres_15() {
+    let db = TestServer::pg15().create_db().await;
+    {
+        let client = db.client().await;
+        client
+            .batch_execute(
+                "CREATE TABLE authors (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                                       name text NOT NULL);
+                 CREATE TABLE books (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                                     author_id bigint NOT NULL REFERENCES authors (id),
+                                     title text NOT NULL);
+                 CREATE INDEX books_author_id_idx ON books (author_id);
+                 CREATE VIEW book_titles AS SELECT b.title, a.name FROM books b JOIN authors a ON a.id = b.author_id;",
+            )
+            .await
+            .unwrap();
+    }
+    let url = db.url();
+    let r = run(&["inspect", "--url", &url, "--format", "json"]);
+    r.code(0);
+    let doc = json(&r.stdout);
+    assert!(
+        doc["server"]["version"].as_str().unwrap().starts_with("15"),
+        "{doc}"
+    );
+    assert_eq!(table_names(&doc), ["public.authors", "public.books"]);
+
+    let r = run(&["inspect", "--url", &url, "--format", "sql"]);
+    r.code(0);
+    assert!(r.stdout.contains("CREATE TABLE public.books"), "{}", r.stdout);
+    assert!(r.stdout.contains("books_author_id_idx"), "{}", r.stdout);
+
+    for format in ["mermaid", "markdown"] {
+        run(&["inspect", "--url", &url, "--format", format]).code(0);
+    }
+    let r = run(&["review", "--url", &url, "--format", "json"]);
+    r.code(0);
+    json(&r.stdout);
+}
+
+/// PostgreSQL 15 here has no pgvector: the server lacks what the example needs, which is a
+/// database-side error (exit 3) with a message that says so and what to do.
+#[tokio::test]
+async fn example_load_without_pgvector() {
+    let db = TestServer::pg15().create_db().await;
+    let r = run(&["example", "load", "--url", &db.url()]);
+    r.code(3);
+    let line = r.one_line_error();
+    assert!(line.contains("pgvector"), "{line}");
+    assert!(line.contains("dbarch dev start"), "says what to do: {line}");
+    // Nothing was created.
+    let client = db.client().await;
+    let n: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = 'public'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0);
+}
+
+#[tokio::test]
+async fn conninfo_url_works() {
+    let db = pg18_db().await;
+    {
+        let client = db.client().await;
+        client
+            .batch_execute("CREATE TABLE conninfo_probe (id int PRIMARY KEY)")
+            .await
+            .unwrap();
+    }
+    let conninfo = format!(
+        "host=127.0.0.1 port={} user=postgres dbname={}",
+        db.port, db.name
+    );
+    let r = run(&["inspect", "--url", &conninfo, "--format", "json"]);
+    r.code(0);
+    let doc = json(&r.stdout);
+    assert_eq!(doc["server"]["database"], db.name.as_str());
+    assert_eq!(table_names(&doc), ["public.conninfo_probe"]);
+}
