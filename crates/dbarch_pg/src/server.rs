@@ -10,4 +10,4 @@ mod process;
 
 pub use cluster::{Cluster, StopMode, free_port};
 pub use dev::{DevServer, DevStatus};
-pub use ephemeral::EphemeralServer;
+pub use ephemeral::{EphemeralServer, ShadowChoice};

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use dbarch_pg::server::privilege;
-use dbarch_pg::{DevServer, DiscoverOptions, EphemeralServer, Error, PgInstall};
+use dbarch_pg::{DevServer, DiscoverOptions, EphemeralServer, Error, PgInstall, ShadowChoice};
 use dbarch_testing::TestServer;
 
 /// A dev server in a fresh project dir, stopped on drop even when the test fails.
@@ -300,6 +300,26 @@ fn discovery_finds_major_15_when_asked() {
     .unwrap();
     assert!(pg18.has_pgvector && pg18.has_pg_stat_statements);
     assert!(!PgInstall::all_candidates().is_empty());
+}
+
+#[test]
+fn shadow_servers_use_the_target_major_or_say_why_not() {
+    // PostgreSQL 15 exists (Debian's): a PG15 target gets a PG15 shadow, without fallback.
+    let pg15 = ShadowChoice::for_target(15, false, &DiscoverOptions::default()).unwrap();
+    assert_eq!(pg15.install.major, 15);
+    assert!(pg15.fallback_reason.is_none());
+    // A PG15 target whose schema needs pgvector: Debian's 15 has none, so the shadow falls
+    // back to the newest installation with pgvector and says so.
+    let vector15 = ShadowChoice::for_target(15, true, &DiscoverOptions::default()).unwrap();
+    assert!(vector15.install.has_pgvector);
+    let reason = vector15.fallback_reason.expect("a reason");
+    assert!(
+        reason.contains("no PostgreSQL 15 binaries with pgvector"),
+        "{reason}"
+    );
+    // PostgreSQL 16: used when installed, else a fallback with a reason.
+    let pg16 = ShadowChoice::for_target(16, false, &DiscoverOptions::default()).unwrap();
+    assert_eq!(pg16.install.major == 16, pg16.fallback_reason.is_none());
 }
 
 #[test]

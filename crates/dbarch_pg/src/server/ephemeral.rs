@@ -27,6 +27,57 @@ pub struct EphemeralServer {
     dir: Option<tempfile::TempDir>,
 }
 
+/// The installation a shadow server for a target of major version `target_major` should use,
+/// and, when it is not that major, why: a shadow replays schemas of the target, so the same
+/// major avoids syntax and catalog differences (e.g. PG18's virtual generated columns).
+#[derive(Debug, Clone)]
+pub struct ShadowChoice {
+    pub install: PgInstall,
+    /// Set when no installation of the target's major exists and another one is used.
+    pub fallback_reason: Option<String>,
+}
+
+impl ShadowChoice {
+    /// Prefers the target's major; pgvector is required only when `needs_pgvector`. Falls back
+    /// to the newest installation dbarch can find or provision, with a reason to show the user.
+    pub fn for_target(
+        target_major: u32,
+        needs_pgvector: bool,
+        base: &crate::DiscoverOptions,
+    ) -> Result<ShadowChoice> {
+        let exact = crate::DiscoverOptions {
+            major: Some(target_major),
+            require_pgvector: needs_pgvector,
+            provision: base.provision && target_major == crate::install::WHEEL_PG_MAJOR,
+            ..base.clone()
+        };
+        match PgInstall::discover(&exact) {
+            Ok(install) => Ok(ShadowChoice {
+                install,
+                fallback_reason: None,
+            }),
+            Err(exact_err) => {
+                let any = crate::DiscoverOptions {
+                    major: None,
+                    require_pgvector: needs_pgvector,
+                    ..base.clone()
+                };
+                let install = PgInstall::discover(&any)?;
+                let reason = format!(
+                    "no PostgreSQL {target_major} binaries{} were found ({exact_err}); the shadow \
+                     server runs PostgreSQL {} instead, so version-specific differences may show",
+                    if needs_pgvector { " with pgvector" } else { "" },
+                    install.version
+                );
+                Ok(ShadowChoice {
+                    install,
+                    fallback_reason: Some(reason),
+                })
+            }
+        }
+    }
+}
+
 impl EphemeralServer {
     pub fn start(install: &PgInstall) -> Result<EphemeralServer> {
         let template = template_dir(install)?;
