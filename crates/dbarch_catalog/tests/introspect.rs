@@ -612,3 +612,26 @@ async fn an_empty_database_gives_an_empty_model() {
     assert!(model.tables.is_empty() && model.views.is_empty() && model.functions.is_empty());
     assert_eq!(model.schemas.len(), 1, "just public");
 }
+
+/// The `sql` and `json` renderings of `inspect` are contracts: snapshot them on fixed schemas.
+#[tokio::test]
+async fn sql_and_json_renderings_are_stable() {
+    let db = load(TestServer::pg15(), &[COMMON]).await;
+    let model = inspect(&db, &Options::default()).await.database;
+    insta::assert_snapshot!("common_schema_sql_pg15", dbarch_ddl::schema_sql(&model));
+
+    let server = TestServer::pg18();
+    let example = server.create_db().await;
+    let mut client = example.client().await;
+    dbarch_example::load(
+        &mut client,
+        &dbarch_example::LoadOptions {
+            rows: 10,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("example loads");
+    let model = inspect(&example, &Options::default()).await.database;
+    insta::assert_json_snapshot!("example_model_pg18", model);
+}
