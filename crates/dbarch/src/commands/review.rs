@@ -36,10 +36,8 @@ pub async fn run(global: &GlobalArgs, args: ReviewArgs) -> Result<u8> {
         ReviewFormat::Json => report.to_json(),
     };
     emit(&text, args.out.as_deref())?;
-    if let Some(out) = &args.out {
-        if !global.quiet {
-            eprintln!("dbarch: wrote the review to {}", out.display());
-        }
+    if let Some(out) = args.out.as_ref().filter(|_| !global.quiet) {
+        eprintln!("dbarch: wrote the review to {}", out.display());
     }
     Ok(0)
 }
