@@ -14,7 +14,7 @@ use crate::schema_gen;
 /// Fixed so that every run measures the same schema.
 const SEED: u64 = 0xdba7c4;
 
-pub fn inspect(sizes: &[usize], runs: u32) -> Result<Value> {
+pub fn inspect(sizes: &[usize], runs: u32, keep: bool) -> Result<Value> {
     let dbarch = build_dbarch()?;
     let install = PgInstall::discover(&DiscoverOptions {
         require_pgvector: true,
@@ -52,13 +52,14 @@ pub fn inspect(sizes: &[usize], runs: u32) -> Result<Value> {
             c.args(["--schema-only", "-d", &url, "-f", "/dev/null"]);
             c
         };
-        // Warm-up: server caches (catalog pages, relcache) and the OS page cache.
+        // Warm-up: catalog pages in shared buffers, binaries in the OS page cache. Every run is
+        // a new backend, so the per-backend catalog caches start cold each time, for both.
         time(dbarch_cmd())?;
         time(pg_dump_cmd())?;
         let (mut ours, mut theirs) = (Vec::new(), Vec::new());
         for run in 0..runs {
             // Alternate the order so that slow phases of a noisy machine hit both tools.
-            if run % 2 == 0 {
+            if run.is_multiple_of(2) {
                 ours.push(time(dbarch_cmd())?);
                 theirs.push(time(pg_dump_cmd())?);
             } else {
@@ -86,6 +87,14 @@ pub fn inspect(sizes: &[usize], runs: u32) -> Result<Value> {
             "pg_dump": summary(&theirs),
             "ratio": round(ratio),
         }));
+    }
+    if keep {
+        eprintln!(
+            "keeping the server (databases bench_<N> at {}) until stdin is closed or a line \
+             is entered",
+            server.url("postgres")
+        );
+        std::io::stdin().read_line(&mut String::new())?;
     }
     drop(server);
 

@@ -41,13 +41,17 @@ struct BenchArgs {
     /// Also write the JSON results to this file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Keep the server (and its bench_<N> databases) running until stdin is closed or a line
+    /// is entered, for looking into the figures (EXPLAIN ANALYZE of the catalog queries).
+    #[arg(long)]
+    keep: bool,
 }
 
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Bench(args) => match args.benchmark {
             Benchmark::Inspect => {
-                let doc = bench::inspect(&args.tables, args.runs)?;
+                let doc = bench::inspect(&args.tables, args.runs, args.keep)?;
                 let text = serde_json::to_string_pretty(&doc)? + "\n";
                 if let Some(path) = &args.json {
                     std::fs::write(path, &text)?;

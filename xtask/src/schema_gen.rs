@@ -69,7 +69,7 @@ pub fn batches(tables: usize, seed: u64) -> Vec<String> {
     let mut sql = String::new();
     for i in 0..tables {
         table(&mut sql, &mut rng, i);
-        if (i + 1) % TABLES_PER_BATCH == 0 {
+        if (i + 1).is_multiple_of(TABLES_PER_BATCH) {
             out.push(std::mem::take(&mut sql));
         }
     }
@@ -183,7 +183,7 @@ fn table(sql: &mut String, rng: &mut fastrand::Rng, i: usize) {
     }
 
     if let Some(p) = parent
-        && (i + 1) % VIEW_EVERY == 0
+        && (i + 1).is_multiple_of(VIEW_EVERY)
     {
         let _ = writeln!(
             sql,

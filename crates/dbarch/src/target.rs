@@ -61,3 +61,18 @@ pub async fn connect(
     let config = resolve(global, db)?;
     Ok(dbarch_pg::connect(&config, &session(db, writes)).await?)
 }
+
+/// Connections for introspection: the catalog spreads its costliest queries over them.
+pub async fn connect_for_introspection(
+    global: &GlobalArgs,
+    db: &DbArgs,
+) -> Result<Vec<dbarch_pg::tokio_postgres::Client>> {
+    let config = resolve(global, db)?;
+    let session = session(db, false);
+    let (a, b, c) = tokio::try_join!(
+        dbarch_pg::connect(&config, &session),
+        dbarch_pg::connect(&config, &session),
+        dbarch_pg::connect(&config, &session),
+    )?;
+    Ok(vec![a, b, c])
+}

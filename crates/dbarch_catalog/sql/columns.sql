@@ -3,7 +3,10 @@
 SELECT n.nspname AS schema, c.relname AS relation, a.attnum::int AS position, a.attname AS name,
        format_type(a.atttypid, a.atttypmod) AS data_type,
        a.attnotnull AS not_null,
-       pg_get_expr(ad.adbin, ad.adrelid) AS default_expr,
+       -- A plain default cannot reference columns, so it prints without its table's context
+       -- (much cheaper: no relation is opened); generation expressions need the table.
+       pg_get_expr(ad.adbin, CASE WHEN a.attgenerated <> '' THEN ad.adrelid ELSE 0 END)
+         AS default_expr,
        a.attidentity::text AS identity,
        a.attgenerated::text AS generated,
        CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation

@@ -1,5 +1,7 @@
 -- Table constraints: primary key, unique, foreign key, check, exclusion and (PostgreSQL 18)
 -- NOT NULL. Clones made on partitions (conparentid <> 0) are left out: they follow the parent.
+-- A plain NOT NULL constraint (local, valid, inheritable, with the default name) is already
+-- pg_attribute.attnotnull: it is left out here, which also spares most of the rows.
 SELECT n.nspname AS schema, c.relname AS relation, con.conname AS name,
        con.contype::text AS kind,
        pg_get_constraintdef(con.oid) AS definition,
@@ -29,6 +31,12 @@ LEFT JOIN pg_description d
   ON d.objoid = con.oid AND d.classoid = 'pg_constraint'::regclass AND d.objsubid = 0
 WHERE con.contype IN ('p', 'u', 'f', 'c', 'x', 'n')
   AND con.conparentid = 0
+  AND (con.contype <> 'n'
+       OR (con.conislocal
+           AND (NOT con.convalidated OR con.connoinherit
+                OR con.conname <> c.relname || '_' || (
+                     SELECT a.attname FROM pg_attribute a
+                     WHERE a.attrelid = con.conrelid AND a.attnum = con.conkey[1]) || '_not_null')))
   AND c.relkind IN ('r', 'p')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', '_dbarch')
   AND n.nspname NOT LIKE 'pg\_temp\_%' AND n.nspname NOT LIKE 'pg\_toast\_temp\_%'

@@ -391,14 +391,16 @@ fn index(r: &CatalogRow) -> Result<Index> {
     let key_count: i32 = r.get("key_count")?;
     let key_count = usize::try_from(key_count).unwrap_or(0);
     let columns = r.opt_strings("key_columns")?;
-    let defs = r.strings("key_defs")?;
+    let defs = r.opt_strings("key_defs")?;
     let opclasses = r.opt_strings("opclasses")?;
     let collations = r.opt_strings("collations")?;
     let key_options: Vec<i32> = r.get("key_options")?;
     let mut keys = Vec::new();
     let mut include = Vec::new();
     for (i, def) in defs.into_iter().enumerate() {
+        // Each key part is a column (named) or an expression (printed).
         let column = columns.get(i).cloned().flatten();
+        let def = def.unwrap_or_default();
         if i >= key_count {
             include.push(column.unwrap_or(def));
             continue;

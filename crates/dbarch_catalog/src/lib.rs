@@ -29,6 +29,8 @@ pub enum Error {
         column: String,
         reason: String,
     },
+    #[error("introspection needs at least one connection")]
+    NoConnection,
     #[error("PostgreSQL {version} is not supported: dbarch needs PostgreSQL 15 or later")]
     UnsupportedVersion { version: String },
 }
@@ -100,39 +102,78 @@ pub(crate) const GRANTS: Query = query!("grants");
 ///
 /// Runs in its own read-only transaction; the client must not be inside a transaction.
 pub async fn introspect(client: &Client, options: &Options) -> Result<Introspection> {
-    let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
-                 SET LOCAL search_path = pg_catalog, pg_temp";
-    client
-        .batch_execute(begin)
-        .await
-        .map_err(|source| Error::Query {
-            query: "begin",
-            source,
-        })?;
-    let result = run_queries(client, options).await;
+    introspect_parallel(&[client], options).await
+}
+
+const BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
+                     SET LOCAL search_path = pg_catalog, pg_temp";
+
+fn begin_error(source: tokio_postgres::Error) -> Error {
+    Error::Query {
+        query: "begin",
+        source,
+    }
+}
+
+/// Like [`introspect`], spreading the queries over several connections to the same database.
+///
+/// Most of the time goes into the server printing constraints, indexes and columns back as
+/// SQL, one backend per query: with more connections those run at once. The first client
+/// exports its snapshot and the others adopt it (as `pg_dump -j` does), so every query still
+/// sees the same consistent state. Where a snapshot cannot be exported, only the first client
+/// is used.
+pub async fn introspect_parallel(clients: &[&Client], options: &Options) -> Result<Introspection> {
+    let Some(primary) = clients.first() else {
+        return Err(Error::NoConnection);
+    };
+    primary.batch_execute(BEGIN).await.map_err(begin_error)?;
+    let mut lanes: Vec<&Client> = vec![primary];
+    if clients.len() > 1
+        && let Ok(row) = primary.query_one("SELECT pg_export_snapshot()", &[]).await
+        && let Ok(snapshot) = row.try_get::<_, String>(0)
+    {
+        {
+            let set = format!("{BEGIN}; SET TRANSACTION SNAPSHOT '{snapshot}'");
+            for helper in &clients[1..] {
+                if helper.batch_execute(&set).await.is_ok() {
+                    lanes.push(helper);
+                } else {
+                    let _ = helper.batch_execute("ROLLBACK").await;
+                }
+            }
+        }
+    }
+    let result = run_queries(&lanes, options).await;
     // Read-only: COMMIT and ROLLBACK are equivalent; ROLLBACK also clears an aborted transaction.
-    let _ = client.batch_execute("ROLLBACK").await;
+    for lane in &lanes {
+        let _ = lane.batch_execute("ROLLBACK").await;
+    }
     let mut intro = result?;
     options.filter.apply(&mut intro.database);
     intro.database.normalize();
     Ok(intro)
 }
 
-async fn run_queries(client: &Client, options: &Options) -> Result<Introspection> {
-    let stats = options.stats;
-    let run = |q: &'static Query, with_stats: bool| async move {
-        let rows = if with_stats {
-            client.query(q.sql, &[&stats]).await
-        } else {
-            client.query(q.sql, &[]).await
-        };
-        rows.map(|r| (q.name, r)).map_err(|source| Error::Query {
-            query: q.name,
-            source,
-        })
+async fn fetch(
+    client: &Client,
+    q: &'static Query,
+    stats: Option<bool>,
+) -> Result<(&'static str, Vec<tokio_postgres::Row>)> {
+    let rows = match stats {
+        Some(stats) => client.query(q.sql, &[&stats]).await,
+        None => client.query(q.sql, &[]).await,
     };
-    // All statements are sent before the first answer is read (tokio-postgres pipelines
-    // concurrent requests on one connection).
+    rows.map(|r| (q.name, r)).map_err(|source| Error::Query {
+        query: q.name,
+        source,
+    })
+}
+
+async fn run_queries(lanes: &[&Client], options: &Options) -> Result<Introspection> {
+    // The two costliest queries get lanes of their own when there are some; the rest share the
+    // first. On one connection, all statements are still sent before the first answer is read
+    // (tokio-postgres pipelines concurrent requests).
+    let lane = |n: usize| lanes[n.min(lanes.len() - 1)];
     let (
         server,
         extensions,
@@ -149,20 +190,20 @@ async fn run_queries(client: &Client, options: &Options) -> Result<Introspection
         policies,
         grants,
     ) = tokio::try_join!(
-        run(&SERVER, false),
-        run(&EXTENSIONS, false),
-        run(&SCHEMAS, false),
-        run(&TABLES, true),
-        run(&COLUMNS, false),
-        run(&CONSTRAINTS, false),
-        run(&INDEXES, false),
-        run(&VIEWS, false),
-        run(&SEQUENCES, false),
-        run(&FUNCTIONS, false),
-        run(&TYPES, false),
-        run(&TRIGGERS, false),
-        run(&POLICIES, false),
-        run(&GRANTS, false),
+        fetch(lane(0), &SERVER, None),
+        fetch(lane(0), &EXTENSIONS, None),
+        fetch(lane(0), &SCHEMAS, None),
+        fetch(lane(0), &TABLES, Some(options.stats)),
+        fetch(lane(0), &COLUMNS, None),
+        fetch(lane(1), &CONSTRAINTS, None),
+        fetch(lane(2), &INDEXES, None),
+        fetch(lane(0), &VIEWS, None),
+        fetch(lane(0), &SEQUENCES, None),
+        fetch(lane(0), &FUNCTIONS, None),
+        fetch(lane(0), &TYPES, None),
+        fetch(lane(0), &TRIGGERS, None),
+        fetch(lane(0), &POLICIES, None),
+        fetch(lane(0), &GRANTS, None),
     )?;
     let server = assemble::server(server)?;
     if server.version_num < 150000 {

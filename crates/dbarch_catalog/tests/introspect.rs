@@ -635,3 +635,25 @@ async fn sql_and_json_renderings_are_stable() {
     let model = inspect(&example, &Options::default()).await.database;
     insta::assert_json_snapshot!("example_model_pg18", model);
 }
+
+/// Spreading the queries over three connections that share one snapshot gives the same model.
+#[tokio::test]
+async fn parallel_introspection_equals_single_connection() {
+    let db = load(TestServer::pg18(), &[COMMON, PG18]).await;
+    let single = inspect(&db, &Options::default()).await.database;
+    let (a, b, c) = (db.client().await, db.client().await, db.client().await);
+    let parallel = dbarch_catalog::introspect_parallel(&[&a, &b, &c], &Options::default())
+        .await
+        .expect("parallel introspection")
+        .database;
+    assert_eq!(single, parallel);
+    // The helpers' transactions are closed: they can write again.
+    b.batch_execute("CREATE TABLE after_inspect (id int)")
+        .await
+        .unwrap();
+    assert!(
+        dbarch_catalog::introspect_parallel(&[], &Options::default())
+            .await
+            .is_err()
+    );
+}

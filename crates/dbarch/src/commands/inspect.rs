@@ -3,13 +3,14 @@ use crate::exit::usage;
 use crate::output::emit;
 use crate::target;
 use anyhow::Result;
-use dbarch_catalog::{Filter, Options, introspect};
+use dbarch_catalog::{Filter, Options, introspect_parallel};
 
 pub async fn run(global: &GlobalArgs, args: InspectArgs) -> Result<u8> {
     let filter = Filter::new(args.schemas.clone(), &args.tables, &args.exclude).map_err(usage)?;
-    let client = target::connect(global, &args.db, false).await?;
-    let intro = introspect(
-        &client,
+    let clients = target::connect_for_introspection(global, &args.db).await?;
+    let clients: Vec<_> = clients.iter().collect();
+    let intro = introspect_parallel(
+        &clients,
         &Options {
             stats: args.stats,
             filter,

@@ -3,7 +3,7 @@ use crate::exit::usage;
 use crate::output::emit;
 use crate::target;
 use anyhow::Result;
-use dbarch_catalog::{Filter, Options, introspect};
+use dbarch_catalog::{Filter, Options, introspect_parallel};
 use dbarch_review::{Report, Subject};
 
 pub async fn run(global: &GlobalArgs, args: ReviewArgs) -> Result<u8> {
@@ -15,9 +15,10 @@ pub async fn run(global: &GlobalArgs, args: ReviewArgs) -> Result<u8> {
         };
         super::example::load(global, &args.db, &options).await?;
     }
-    let client = target::connect(global, &args.db, false).await?;
-    let intro = introspect(
-        &client,
+    let clients = target::connect_for_introspection(global, &args.db).await?;
+    let clients: Vec<_> = clients.iter().collect();
+    let intro = introspect_parallel(
+        &clients,
         &Options {
             stats: true,
             filter,
