@@ -63,7 +63,8 @@ pub fn create_type(t: &TypeDef) -> String {
     }
 }
 
-fn sequence_options(o: &SequenceOptions) -> String {
+/// The options clause of a sequence (`START WITH ... NO CYCLE`).
+pub fn sequence_options(o: &SequenceOptions) -> String {
     format!(
         "START WITH {} INCREMENT BY {} MINVALUE {} MAXVALUE {} CACHE {}{}",
         o.start,
@@ -210,23 +211,11 @@ pub fn create_table(t: &Table) -> String {
 
 /// Constraints added after every table exists: foreign keys, and anything `NOT VALID`.
 pub fn deferred_constraints(t: &Table) -> Vec<String> {
-    let name = qn(&t.schema, &t.name);
+    let name = t.qualified_name();
     t.constraints
         .iter()
-        .filter(|c| c.is_local && !is_inline(c))
-        .filter(|c| !(matches!(c.kind, ConstraintKind::NotNull { .. }) && c.validated))
-        .map(|c| {
-            let mut s = format!(
-                "ALTER TABLE {name} ADD CONSTRAINT {} {}",
-                q(&c.name),
-                c.definition
-            );
-            // pg_get_constraintdef already prints NOT VALID for foreign keys and checks.
-            if !c.validated && !c.definition.ends_with("NOT VALID") {
-                s.push_str(" NOT VALID");
-            }
-            s
-        })
+        .filter(|c| is_deferred_constraint(c))
+        .map(|c| add_constraint(&name, c))
         .collect()
 }
 
@@ -277,15 +266,7 @@ pub fn create_view(v: &View) -> String {
 }
 
 pub fn create_trigger(t: &Table, tr: &Trigger) -> Vec<String> {
-    let mut out = vec![tr.definition.clone()];
-    if !tr.enabled {
-        out.push(format!(
-            "ALTER TABLE {} DISABLE TRIGGER {}",
-            qn(&t.schema, &t.name),
-            q(&tr.name)
-        ));
-    }
-    out
+    create_trigger_on(&t.qualified_name(), tr)
 }
 
 fn role(r: &str) -> String {
@@ -297,26 +278,7 @@ fn role(r: &str) -> String {
 }
 
 pub fn create_policy(t: &Table, p: &Policy) -> String {
-    let roles: Vec<String> = p.roles.iter().map(|r| role(r)).collect();
-    let mut s = format!(
-        "CREATE POLICY {} ON {} AS {} FOR {} TO {}",
-        q(&p.name),
-        qn(&t.schema, &t.name),
-        if p.permissive {
-            "PERMISSIVE"
-        } else {
-            "RESTRICTIVE"
-        },
-        p.command,
-        roles.join(", ")
-    );
-    if let Some(u) = &p.using {
-        s.push_str(&format!(" USING ({u})"));
-    }
-    if let Some(w) = &p.with_check {
-        s.push_str(&format!(" WITH CHECK ({w})"));
-    }
-    s
+    create_policy_on(&t.qualified_name(), p)
 }
 
 pub fn row_level_security(t: &Table) -> Vec<String> {
@@ -447,4 +409,90 @@ pub fn grants(db: &Database) -> Vec<String> {
         out.extend(v.grants.iter().map(|g| grant_sql(&target, g)));
     }
     out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers for the migration planner (dbarch_diff), which knows tables by name. They print
+// exactly what the functions above print, and add nothing to `schema_sql`'s output.
+
+/// True for the constraints of a new table that [`deferred_constraints`] adds after it: the
+/// local ones that are neither inline nor a validated named NOT NULL (written in the column).
+pub fn is_deferred_constraint(c: &Constraint) -> bool {
+    c.is_local
+        && !is_inline(c)
+        && !(matches!(c.kind, ConstraintKind::NotNull { .. }) && c.validated)
+}
+
+/// `ALTER TABLE ... ADD CONSTRAINT`, with `NOT VALID` when the constraint is not validated
+/// (pg_get_constraintdef already prints it for foreign keys and checks).
+pub fn add_constraint(table: &QualifiedName, c: &Constraint) -> String {
+    let mut s = format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} {}",
+        table.sql(),
+        q(&c.name),
+        c.definition
+    );
+    if !c.validated && !c.definition.ends_with("NOT VALID") {
+        s.push_str(" NOT VALID");
+    }
+    s
+}
+
+/// The trigger's statement, and its `DISABLE` when it is disabled.
+pub fn create_trigger_on(table: &QualifiedName, tr: &Trigger) -> Vec<String> {
+    let mut out = vec![tr.definition.clone()];
+    if !tr.enabled {
+        out.push(format!(
+            "ALTER TABLE {} DISABLE TRIGGER {}",
+            table.sql(),
+            q(&tr.name)
+        ));
+    }
+    out
+}
+
+/// `CREATE POLICY` on a table known by name.
+pub fn create_policy_on(table: &QualifiedName, p: &Policy) -> String {
+    let roles: Vec<String> = p.roles.iter().map(|r| role(r)).collect();
+    let mut s = format!(
+        "CREATE POLICY {} ON {} AS {} FOR {} TO {}",
+        q(&p.name),
+        table.sql(),
+        if p.permissive {
+            "PERMISSIVE"
+        } else {
+            "RESTRICTIVE"
+        },
+        p.command,
+        roles.join(", ")
+    );
+    if let Some(u) = &p.using {
+        s.push_str(&format!(" USING ({u})"));
+    }
+    if let Some(w) = &p.with_check {
+        s.push_str(&format!(" WITH CHECK ({w})"));
+    }
+    s
+}
+
+/// `GRANT` of one privilege on a target such as `TABLE app.t` or `SCHEMA app`.
+pub fn grant_on(target: &str, g: &Grant) -> String {
+    grant_sql(target, g)
+}
+
+/// `REVOKE` of one privilege (and its grant option) from a role.
+pub fn revoke_on(target: &str, g: &Grant) -> String {
+    format!(
+        "REVOKE {} ON {target} FROM {}",
+        g.privilege,
+        role(&g.grantee)
+    )
+}
+
+/// `COMMENT ON target IS ...` (or `IS NULL`).
+pub fn comment_on(target: &str, text: Option<&str>) -> String {
+    format!(
+        "COMMENT ON {target} IS {}",
+        text.map_or_else(|| "NULL".to_string(), quote_literal)
+    )
 }
