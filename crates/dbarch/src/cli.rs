@@ -56,6 +56,9 @@ pub enum Command {
     Inspect(InspectArgs),
     /// The architect's report on a database: summary, tables, ERD and every analysis.
     Review(ReviewArgs),
+    /// Compare two schemas and print the migration from one to the other (exit 1 when they
+    /// differ, like diff).
+    Diff(DiffArgs),
     /// The bundled example application (an AI/RAG schema with realistic data).
     #[command(subcommand)]
     Example(ExampleCommand),
@@ -159,6 +162,41 @@ pub struct ReviewArgs {
     /// First (re)load the bundled example into the database (`dbarch example load --replace`).
     #[arg(long)]
     pub example: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// The migration script (online-safe forms, non-transactional steps marked).
+    Sql,
+    /// The changes and the planned steps with their locks, reverses and hazards.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The current schema: a postgres:// URL or conninfo string, `dev` (the dev server),
+    /// `empty`, a .sql file or a directory of .sql files (desired state, run on a shadow
+    /// server), or `migrations:DIR` (its migrations replayed in order on a shadow server).
+    #[arg(long, value_name = "SRC")]
+    pub from: String,
+    /// The wanted schema, in the same forms as --from.
+    #[arg(long, value_name = "SRC")]
+    pub to: String,
+    #[arg(long, short, value_enum, default_value_t = DiffFormat::Sql)]
+    pub format: DiffFormat,
+    /// Allow changes that lose data (drop table or column, type narrowing, enum value removal).
+    #[arg(long)]
+    pub allow_destructive: bool,
+    /// A confirmed rename: `table=new`, `schema.table=new` or `schema.table.column=new`
+    /// (repeatable). Renames are never guessed.
+    #[arg(long = "rename", value_name = "OLD=NEW")]
+    pub renames: Vec<String>,
+    /// Plain forms instead of online-safe ones (for empty or offline databases).
+    #[arg(long)]
+    pub offline: bool,
+    /// statement_timeout for every query dbarch sends, in seconds (0 disables it).
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub statement_timeout: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -26,6 +26,11 @@ pub fn resolve(global: &GlobalArgs, db: &DbArgs) -> Result<ConnConfig> {
         tracing::info!("connecting to {config} (from {source})");
         return Ok(config);
     }
+    dev_config(global)
+}
+
+/// The dev server's connection settings, starting it if needed.
+pub fn dev_config(global: &GlobalArgs) -> Result<ConnConfig> {
     let dev = dev_server()?;
     let was_running = dev.status().running;
     let status = dev.start(&discover_options(global))?;

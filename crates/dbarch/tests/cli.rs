@@ -842,3 +842,170 @@ async fn conninfo_url_works() {
     assert_eq!(doc["server"]["database"], db.name.as_str());
     assert_eq!(table_names(&doc), ["public.conninfo_probe"]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// diff: desired state against live databases and shadow-loaded files
+// ---------------------------------------------------------------------------------------------
+
+fn desired_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("write sql");
+    }
+    dir
+}
+
+#[tokio::test]
+async fn diff_from_empty_plans_the_desired_state_and_exits_1() {
+    let desired = desired_dir(&[("schema.sql", dbarch_example::SCHEMA_SQL)]);
+    let dir = desired.path().to_str().unwrap();
+    let r = run(&["diff", "--from", "empty", "--to", dir]);
+    r.code(1);
+    assert!(
+        r.stdout.contains("CREATE TABLE public.users"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("USING hnsw"), "{}", r.stdout);
+
+    let r = run(&["diff", "--from", "empty", "--to", dir, "--format", "json"]);
+    r.code(1);
+    let doc = json(&r.stdout);
+    assert_eq!(doc["version"], 1);
+    assert!(!doc["changes"].as_array().unwrap().is_empty());
+    assert!(doc["steps"][0]["sql"].is_string());
+}
+
+#[tokio::test]
+async fn diff_of_a_database_and_its_own_desired_state_is_empty() {
+    let db = example_db().await;
+    let desired = desired_dir(&[("schema.sql", dbarch_example::SCHEMA_SQL)]);
+    let r = run(&[
+        "diff",
+        "--from",
+        &db.url(),
+        "--to",
+        desired.path().to_str().unwrap(),
+    ]);
+    r.code(0);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+}
+
+#[tokio::test]
+async fn diff_applies_and_converges_online() {
+    let db = pg18_db().await;
+    let client = db.client().await;
+    client
+        .batch_execute("CREATE TABLE t (id bigint PRIMARY KEY, name text)")
+        .await
+        .unwrap();
+    let desired = desired_dir(&[(
+        "t.sql",
+        "CREATE TABLE t (id bigint PRIMARY KEY, name text NOT NULL, \
+         email text);\nCREATE INDEX t_email ON t (email);",
+    )]);
+    let dir = desired.path().to_str().unwrap();
+    let r = run(&["diff", "--from", &db.url(), "--to", dir]);
+    r.code(1);
+    // Online-safe forms: the index is built concurrently, outside a transaction.
+    assert!(
+        r.stdout.contains("CREATE INDEX CONCURRENTLY"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("-- dbarch:no-transaction"),
+        "{}",
+        r.stdout
+    );
+    // Apply the steps the way psql would (each statement on its own).
+    let json_plan =
+        json(&run(&["diff", "--from", &db.url(), "--to", dir, "--format", "json"]).stdout);
+    for step in json_plan["steps"].as_array().unwrap() {
+        client
+            .batch_execute(step["sql"].as_str().unwrap())
+            .await
+            .unwrap_or_else(|e| panic!("step {step} fails: {e}"));
+    }
+    run(&["diff", "--from", &db.url(), "--to", dir]).code(0);
+}
+
+#[tokio::test]
+async fn destructive_changes_are_refused_with_the_deprecate_first_path() {
+    let db = pg18_db().await;
+    db.client()
+        .await
+        .batch_execute("CREATE TABLE keep (id int PRIMARY KEY); CREATE TABLE old (id int)")
+        .await
+        .unwrap();
+    let desired = desired_dir(&[("keep.sql", "CREATE TABLE keep (id int PRIMARY KEY);")]);
+    let dir = desired.path().to_str().unwrap();
+    let r = run(&["diff", "--from", &db.url(), "--to", dir]);
+    r.code(2);
+    assert!(r.stderr.contains("old"), "{}", r.stderr);
+    assert!(r.stderr.to_lowercase().contains("deprecat"), "{}", r.stderr);
+    let r = run(&[
+        "diff",
+        "--from",
+        &db.url(),
+        "--to",
+        dir,
+        "--allow-destructive",
+    ]);
+    r.code(1);
+    assert!(r.stdout.contains("DROP TABLE public.old"), "{}", r.stdout);
+}
+
+#[tokio::test]
+async fn renames_are_taken_only_when_confirmed() {
+    let db = pg18_db().await;
+    db.client()
+        .await
+        .batch_execute("CREATE TABLE people (id int PRIMARY KEY, full_name text)")
+        .await
+        .unwrap();
+    let desired = desired_dir(&[(
+        "people.sql",
+        "CREATE TABLE people (id int PRIMARY KEY, display_name text);",
+    )]);
+    let dir = desired.path().to_str().unwrap();
+    // Unconfirmed: a drop + add, which is destructive and refused.
+    run(&["diff", "--from", &db.url(), "--to", dir]).code(2);
+    let r = run(&[
+        "diff",
+        "--from",
+        &db.url(),
+        "--to",
+        dir,
+        "--rename",
+        "public.people.full_name=display_name",
+    ]);
+    r.code(1);
+    assert!(
+        r.stdout.contains("RENAME COLUMN full_name TO display_name"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn bad_desired_state_files_are_input_errors_naming_the_file() {
+    let desired = desired_dir(&[("broken.sql", "CREATE TABLE (;")]);
+    let r = run(&[
+        "diff",
+        "--from",
+        "empty",
+        "--to",
+        desired.path().to_str().unwrap(),
+    ]);
+    r.code(2);
+    let line = r.one_line_error();
+    assert!(
+        line.contains("broken.sql") && line.contains("syntax error"),
+        "{line}"
+    );
+
+    let r = run(&["diff", "--from", "empty", "--to", "/nonexistent/schema"]);
+    r.code(2);
+    assert!(r.one_line_error().contains("/nonexistent/schema"));
+}

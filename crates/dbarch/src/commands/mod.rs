@@ -1,6 +1,7 @@
 //! One module per command.
 
 mod dev;
+mod diff;
 mod example;
 mod inspect;
 mod review;
@@ -14,6 +15,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Dev(cmd) => dev::run(&cli.global, cmd).await,
         Command::Inspect(args) => inspect::run(&cli.global, args).await,
         Command::Review(args) => review::run(&cli.global, args).await,
+        Command::Diff(args) => diff::run(&cli.global, args).await,
         Command::Example(cmd) => example::run(&cli.global, cmd).await,
     }
 }
