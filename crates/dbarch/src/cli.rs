@@ -59,6 +59,13 @@ pub enum Command {
     /// Compare two schemas and print the migration from one to the other (exit 1 when they
     /// differ, like diff).
     Diff(DiffArgs),
+    /// Lint a database's schema: schema design and pgvector rules (`dbarch rules` lists them).
+    Lint(LintArgs),
+    /// List the lint rules, or explain one (`dbarch rules S001`).
+    Rules {
+        /// A rule code or name.
+        rule: Option<String>,
+    },
     /// The bundled example application (an AI/RAG schema with realistic data).
     #[command(subcommand)]
     Example(ExampleCommand),
@@ -217,4 +224,47 @@ pub enum ExampleCommand {
     },
     /// Print the example's schema SQL.
     Schema,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FindingsFormat {
+    Text,
+    Json,
+}
+
+/// `--fail-on`: findings at or above this severity make the command exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOnArg {
+    Error,
+    Warning,
+    Note,
+    Never,
+}
+
+impl From<FailOnArg> for dbarch_report::FailOn {
+    fn from(f: FailOnArg) -> Self {
+        match f {
+            FailOnArg::Error => dbarch_report::FailOn::Error,
+            FailOnArg::Warning => dbarch_report::FailOn::Warning,
+            FailOnArg::Note => dbarch_report::FailOn::Note,
+            FailOnArg::Never => dbarch_report::FailOn::Never,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[arg(long, short, value_enum, default_value_t = FindingsFormat::Text)]
+    pub format: FindingsFormat,
+    /// Exit 1 when a finding reaches this severity.
+    #[arg(long, value_enum, default_value_t = FailOnArg::Error)]
+    pub fail_on: FailOnArg,
+    /// Only these schemas (repeatable).
+    #[arg(long = "schema", value_name = "NAME")]
+    pub schemas: Vec<String>,
+    /// Leave out objects matching this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
 }

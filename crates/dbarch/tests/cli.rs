@@ -1009,3 +1009,52 @@ fn bad_desired_state_files_are_input_errors_naming_the_file() {
     r.code(2);
     assert!(r.one_line_error().contains("/nonexistent/schema"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// lint (schema rules) and review's design findings
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn lint_reports_the_examples_design_mistakes() {
+    let db = example_db().await;
+    let url = db.url();
+    let r = run(&["lint", "--url", &url]);
+    r.code(0); // warnings and notes only: below the default --fail-on error
+    assert!(r.stdout.contains("warning[S001] foreign-key-without-index"), "{}", r.stdout);
+    assert!(r.stdout.contains("idx_users_email"), "{}", r.stdout);
+    run(&["lint", "--url", &url, "--fail-on", "warning"]).code(1);
+
+    let r = run(&["lint", "--url", &url, "--format", "json"]);
+    r.code(0);
+    let doc = json(&r.stdout);
+    assert_eq!(doc["version"], 1);
+    let codes: Vec<&str> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    for code in ["S001", "S003", "S005", "S007", "S008", "S009", "V002"] {
+        assert!(codes.contains(&code), "{code} missing from {codes:?}");
+    }
+    assert!(doc["summary"]["warnings"].as_u64().unwrap() > 0);
+
+    let r = run(&["review", "--url", &url]);
+    r.code(0);
+    assert!(r.stdout.contains("## Design findings"), "{}", r.stdout);
+    assert!(r.stdout.contains("CREATE INDEX CONCURRENTLY"), "{}", r.stdout);
+}
+
+#[test]
+fn rules_are_listed_and_explained() {
+    let r = run(&["rules"]);
+    r.code(0);
+    assert!(r.stdout.contains("S001  foreign-key-without-index"), "{}", r.stdout);
+    let r = run(&["rules", "S003"]);
+    r.code(0);
+    assert!(r.stdout.contains("## Why") && r.stdout.contains("## Instead"), "{}", r.stdout);
+    run(&["rules", "foreign-key-without-index"]).code(0);
+    let r = run(&["rules", "X999"]);
+    r.code(2);
+    assert!(r.one_line_error().contains("X999"));
+}

@@ -5,6 +5,7 @@
 //! [`Section`]. The report holds no timestamps, so the same database gives the same bytes.
 
 use dbarch_model::{ConstraintKind, Database, ObjectCounts, display_type};
+use dbarch_report::{Diagnostic, Severity, Summary};
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -289,6 +290,61 @@ fn erd_section(db: &Database) -> Section {
             mermaid
         ),
         data: serde_json::json!({ "mermaid": mermaid }),
+    }
+}
+
+/// A section listing findings (lint, health, ...) with their suggested fixes.
+pub fn findings_section(id: &str, title: &str, intro: &str, diags: &[Diagnostic]) -> Section {
+    let summary = Summary::of(diags);
+    let mut md = format!(
+        "{intro}
+
+"
+    );
+    if diags.is_empty() {
+        md.push_str(
+            "No findings.
+",
+        );
+    } else {
+        let _ = writeln!(
+            md,
+            "{} error(s), {} warning(s), {} note(s).\n\n| | Rule | Object | Finding |\n|---|---|---|---|",
+            summary.errors, summary.warnings, summary.notes
+        );
+        for d in diags {
+            let icon = match d.severity {
+                Severity::Error => "🔴",
+                Severity::Warning => "🟠",
+                Severity::Note => "🔵",
+            };
+            let _ = writeln!(
+                md,
+                "| {icon} | `{}` {} | {} | {} |",
+                d.code,
+                d.name,
+                d.object
+                    .as_deref()
+                    .map(|o| format!("`{o}`"))
+                    .unwrap_or_default(),
+                d.message.replace('|', "\\|").replace('\n', " ")
+            );
+        }
+        let fixes: Vec<&str> = diags.iter().filter_map(|d| d.fix.as_deref()).collect();
+        if !fixes.is_empty() {
+            md.push_str("\nSuggested fixes (review each; `dbarch rules CODE` explains the rule):\n\n```sql\n");
+            for f in fixes {
+                md.push_str(f);
+                md.push('\n');
+            }
+            md.push_str("```\n");
+        }
+    }
+    Section {
+        id: id.into(),
+        title: title.into(),
+        markdown: md,
+        data: serde_json::json!({ "diagnostics": diags, "summary": summary }),
     }
 }
 

@@ -4,6 +4,7 @@ mod dev;
 mod diff;
 mod example;
 mod inspect;
+mod lint;
 mod review;
 
 use crate::cli::{Cli, Command};
@@ -16,6 +17,8 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Inspect(args) => inspect::run(&cli.global, args).await,
         Command::Review(args) => review::run(&cli.global, args).await,
         Command::Diff(args) => diff::run(&cli.global, args).await,
+        Command::Lint(args) => lint::run(&cli.global, args).await,
+        Command::Rules { rule } => lint::rules(rule.as_deref()),
         Command::Example(cmd) => example::run(&cli.global, cmd).await,
     }
 }

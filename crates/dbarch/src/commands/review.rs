@@ -25,13 +25,24 @@ pub async fn run(global: &GlobalArgs, args: ReviewArgs) -> Result<u8> {
         },
     )
     .await?;
-    let report = Report::new(
+    let mut report = Report::new(
         Subject {
             database: intro.server.database.clone(),
             server_version: intro.server.version.clone(),
         },
         &intro.database,
     );
+    report.push(dbarch_review::findings_section(
+        "design",
+        "Design findings",
+        "Schema design and pgvector rules (`dbarch lint`) on the live schema.",
+        &dbarch_lint::lint_schema(
+            &intro.database,
+            &dbarch_lint::Context {
+                server_major: u32::try_from(intro.server.major()).ok(),
+            },
+        ),
+    ));
     let text = match args.format {
         ReviewFormat::Markdown => report.to_markdown(),
         ReviewFormat::Json => report.to_json(),

@@ -1,0 +1,14 @@
+//! One module per rule; the registry (`registry.rs`) gives each its code and name.
+
+pub(crate) mod arbitrary_varchar_limit;
+pub(crate) mod duplicate_index;
+pub(crate) mod float_for_money;
+pub(crate) mod foreign_key_without_index;
+pub(crate) mod int4_primary_key;
+pub(crate) mod ivfflat_lists;
+pub(crate) mod redundant_prefix_index;
+pub(crate) mod table_without_primary_key;
+pub(crate) mod timestamp_without_time_zone;
+pub(crate) mod updated_at_without_trigger;
+pub(crate) mod vector_column_without_ann_index;
+pub(crate) mod vector_dimensions_over_index_limit;

@@ -1,0 +1,95 @@
+//! Exactly-once under concurrency: a session advisory lock taken by polling.
+//!
+//! Never `pg_advisory_lock`: a session blocked in it holds a snapshot, and
+//! `CREATE INDEX CONCURRENTLY` run by the lock holder waits for every older snapshot to go
+//! away — a deadlock that no timeout reports. `pg_try_advisory_lock` returns at once.
+
+use crate::error::{Error, Result};
+use std::time::{Duration, Instant};
+use tokio_postgres::Client;
+
+/// The advisory lock key of dbarch migrations ("dbarchmg" in ASCII).
+pub const LOCK_KEY: i64 = 0x6462_6172_6368_6d67;
+/// The application_name of runner sessions: how orphans of a crashed run are recognized.
+pub const APPLICATION_NAME: &str = "dbarch-migrate";
+
+/// Refuses a connection that does not keep its server session between transactions
+/// (PgBouncer in transaction or statement pooling): session locks and `SET`s would not hold.
+pub async fn check_session_pooling(client: &Client) -> Result<()> {
+    let mut pids = Vec::new();
+    for _ in 0..3 {
+        // Each simple query is a transaction of its own: a transaction pooler may hand each
+        // one to a different server session.
+        let row = client.query_one("SELECT pg_backend_pid()", &[]).await?;
+        pids.push(row.get::<_, i32>(0));
+    }
+    if pids.windows(2).any(|w| w[0] != w[1]) {
+        return Err(Error::Refused(format!(
+            "the connection changes server sessions between transactions (backend pids {pids:?}): \
+             this looks like PgBouncer in transaction pooling mode, where session advisory locks \
+             and settings do not hold; connect to PostgreSQL directly or through a session-pooled port"
+        )));
+    }
+    Ok(())
+}
+
+/// Takes the migration lock, polling `pg_try_advisory_lock`. While waiting, a holder that is a
+/// dbarch runner left idle in a transaction for longer than `orphan_after` (its client
+/// crashed or hangs) is terminated. Gives up after `max_wait`.
+pub async fn acquire(client: &Client, orphan_after: Duration, max_wait: Duration) -> Result<()> {
+    let start = Instant::now();
+    let mut logged = false;
+    loop {
+        let row = client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY])
+            .await?;
+        if row.get::<_, bool>(0) {
+            return Ok(());
+        }
+        terminate_orphans(client, orphan_after).await?;
+        if start.elapsed() > max_wait {
+            return Err(Error::Refused(format!(
+                "another dbarch migrate run holds the migration lock (advisory lock {LOCK_KEY}) \
+                 and did not release it within {}s",
+                max_wait.as_secs()
+            )));
+        }
+        if !logged {
+            tracing::info!("waiting for another dbarch migrate run to finish");
+            logged = true;
+        }
+        tokio::time::sleep(Duration::from_millis(50 + fastrand::u64(0..100))).await;
+    }
+}
+
+pub async fn release(client: &Client) -> Result<()> {
+    client
+        .execute("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY])
+        .await?;
+    Ok(())
+}
+
+/// Ends the dbarch runner sessions of this database, other than ours, that have been idle
+/// in a transaction for longer than `older_than`: a live runner never leaves its
+/// transaction idle (it sends the next statement at once), so these are orphans of a crash,
+/// holding locks. Returns how many were ended.
+pub async fn terminate_orphans(client: &Client, older_than: Duration) -> Result<u64> {
+    let secs = older_than.as_secs_f64();
+    let rows = client
+        .query(
+            "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE application_name = $1 AND datname = current_database() \
+               AND pid <> pg_backend_pid() \
+               AND state IN ('idle in transaction', 'idle in transaction (aborted)') \
+               AND state_change < now() - make_interval(secs => $2)",
+            &[&APPLICATION_NAME, &secs],
+        )
+        .await?;
+    for r in &rows {
+        tracing::warn!(
+            "ended orphaned dbarch migrate backend {} (idle in transaction)",
+            r.get::<_, i32>(0)
+        );
+    }
+    Ok(rows.len() as u64)
+}
