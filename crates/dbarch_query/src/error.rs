@@ -19,6 +19,8 @@ pub enum Error {
         line: Option<u32>,
         column: Option<u32>,
     },
+    #[error("the query ran longer than statement_timeout (see --statement-timeout)")]
+    Timeout(#[source] tokio_postgres::Error),
     #[error("EXPLAIN failed")]
     Database(#[source] tokio_postgres::Error),
     #[error("cannot read PostgreSQL's EXPLAIN output")]
@@ -34,7 +36,10 @@ fn at_line(line: Option<u32>, column: Option<u32>) -> String {
 
 impl Error {
     pub fn is_input(&self) -> bool {
-        !matches!(self, Error::Database(_) | Error::Parse(_))
+        !matches!(
+            self,
+            Error::Database(_) | Error::Timeout(_) | Error::Parse(_)
+        )
     }
 
     /// Classifies a server error: SQLSTATE classes that mean "this statement is wrong"
@@ -46,7 +51,13 @@ impl Error {
             return Error::Database(err);
         };
         let code = db.code().code();
-        if !["42", "22", "21", "0A", "23"].iter().any(|c| code.starts_with(c)) {
+        if code == "57014" {
+            return Error::Timeout(err);
+        }
+        if !["42", "22", "21", "0A", "23"]
+            .iter()
+            .any(|c| code.starts_with(c))
+        {
             return Error::Database(err);
         }
         let (line, column) = match (db.position(), sql) {

@@ -2,9 +2,12 @@
 //! enough to write an index or statistics suggestion. Not a SQL parser: it takes the column
 //! on the left of a comparison, which is how PostgreSQL deparses `column op value`.
 
-const OPS: &[&str] = &["=", "<>", "<=", ">=", "<", ">", "~~", "~~*", "IS", "@>", "&&"];
+const OPS: &[&str] = &[
+    "=", "<>", "<=", ">=", "<", ">", "~~", "~~*", "IS", "@>", "&&",
+];
 
-/// Columns compared in `expr`, equality first (the best leading index columns), then the
+/// Columns compared in `expr` (with an operator class where the default would not serve the
+/// comparison, e.g. `p text_pattern_ops` for LIKE), equality first (the best leading index columns), then the
 /// others, without duplicates. `alias` keeps `alias.col` and drops other qualifiers.
 pub fn compared_columns(expr: &str, alias: Option<&str>) -> Vec<String> {
     let mut eq = Vec::new();
@@ -27,7 +30,8 @@ pub fn compared_columns(expr: &str, alias: Option<&str>) -> Vec<String> {
         if expr[k..].starts_with(")::") {
             k += 3;
             while k < b.len() && (b[k].is_ascii_alphanumeric() || b[k] == b'_' || b[k] == b' ') {
-                if expr[k..].starts_with(" ") && OPS.iter().any(|op| expr[k + 1..].starts_with(op)) {
+                if expr[k..].starts_with(" ") && OPS.iter().any(|op| expr[k + 1..].starts_with(op))
+                {
                     break;
                 }
                 k += 1;
@@ -49,6 +53,20 @@ pub fn compared_columns(expr: &str, alias: Option<&str>) -> Vec<String> {
             Some(_) => continue,
             None => ident,
         };
+        // LIKE is served by a btree only for a left-anchored pattern and with
+        // text_pattern_ops (any collation); ILIKE and unanchored patterns need pg_trgm.
+        let column = match *op {
+            "~~" => {
+                let pattern = &rest[op.len() + 1..];
+                if pattern.starts_with('\'') && !pattern[1..].starts_with(['%', '_']) {
+                    format!("{column} text_pattern_ops")
+                } else {
+                    continue;
+                }
+            }
+            "~~*" => continue,
+            _ => column,
+        };
         let list = if *op == "=" { &mut eq } else { &mut other };
         if !list.contains(&column) {
             list.push(column);
@@ -57,6 +75,25 @@ pub fn compared_columns(expr: &str, alias: Option<&str>) -> Vec<String> {
     other.retain(|c| !eq.contains(c));
     eq.extend(other);
     eq
+}
+
+/// Columns written `alias.column` anywhere in `expr` (a join filter names both sides).
+pub fn qualified_columns(expr: &str, alias: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let prefix = format!("{alias}.");
+    let mut rest = expr;
+    while let Some(p) = rest.find(&prefix) {
+        let boundary = p == 0 || !rest.as_bytes()[p - 1].is_ascii_alphanumeric();
+        let (ident, end) = read_ident(rest, p + prefix.len());
+        if boundary
+            && let Some(c) = ident
+            && !out.contains(&c)
+        {
+            out.push(c);
+        }
+        rest = &rest[end.max(p + prefix.len())..];
+    }
+    out
 }
 
 /// An identifier (`name`, `"Name"`, `alias.name`) at `start`, and where it ends.
@@ -115,9 +152,18 @@ mod tests {
             compared_columns("((status)::text = 'x'::text)", None),
             ["status"]
         );
-        assert_eq!(compared_columns("(o.customer_id = c.id)", Some("o")), ["customer_id"]);
+        assert_eq!(
+            compared_columns("(o.customer_id = c.id)", Some("o")),
+            ["customer_id"]
+        );
         assert_eq!(compared_columns("(\"Weird\" = 1)", None), ["\"Weird\""]);
         assert!(compared_columns("(1 = 1)", None).is_empty());
+        assert_eq!(
+            compared_columns("(p ~~ 'ab%'::text)", None),
+            ["p text_pattern_ops"]
+        );
+        assert!(compared_columns("(p ~~ '%ab'::text)", None).is_empty());
+        assert_eq!(qualified_columns("(a.id = b.a_id)", "b"), ["a_id"]);
     }
 
     #[test]

@@ -21,7 +21,11 @@ pub struct Explain {
         skip_serializing_if = "Option::is_none"
     )]
     pub execution_time_ms: Option<f64>,
-    #[serde(rename(deserialize = "JIT"), default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename(deserialize = "JIT"),
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub jit: Option<Jit>,
     /// Planner settings that differ from their defaults (EXPLAIN SETTINGS).
     #[serde(
@@ -39,7 +43,11 @@ pub struct Explain {
 pub struct Jit {
     #[serde(rename(deserialize = "Functions"), default)]
     pub functions: u64,
-    #[serde(rename(deserialize = "Timing"), default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename(deserialize = "Timing"),
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub timing: Option<JitTiming>,
 }
 
@@ -63,6 +71,10 @@ macro_rules! plan_node {
             )*
             #[serde(rename(deserialize = "Plans"), default, skip_serializing_if = "Vec::is_empty")]
             pub plans: Vec<PlanNode>,
+            /// Processes running this node at once (below a Gather: launched workers + the
+            /// leader), so that loops × time counts wall-clock time once. Set after parsing.
+            #[serde(skip)]
+            pub processes: u32,
         }
     };
 }
@@ -127,7 +139,9 @@ impl Explain {
         if all.is_empty() {
             return Err(serde::de::Error::custom("EXPLAIN returned no plan"));
         }
-        Ok(all.swap_remove(0))
+        let mut explain = all.swap_remove(0);
+        set_processes(&mut explain.plan, 1);
+        Ok(explain)
     }
 
     /// The statement's total time: execution (when analyzed) plus planning.
@@ -149,6 +163,17 @@ impl Explain {
     }
 }
 
+fn set_processes(node: &mut PlanNode, processes: u32) {
+    node.processes = processes;
+    let below = match (node.node_type.as_str(), node.workers_launched) {
+        ("Gather" | "Gather Merge", Some(w)) => w as u32 + 1,
+        _ => processes,
+    };
+    for c in &mut node.plans {
+        set_processes(c, below);
+    }
+}
+
 impl PlanNode {
     pub fn loops(&self) -> f64 {
         self.actual_loops.unwrap_or(1.0).max(1.0)
@@ -160,7 +185,8 @@ impl PlanNode {
         if self.actual_loops == Some(0.0) {
             return Some(0.0);
         }
-        self.actual_total_time.map(|t| t * self.loops())
+        let processes = f64::from(self.processes.max(1));
+        self.actual_total_time.map(|t| t * self.loops() / processes)
     }
 
     /// Time spent in this node alone (ms): inclusive time minus its children's. Clamped at 0
@@ -195,7 +221,12 @@ impl PlanNode {
 
     /// "Seq Scan on t", "Index Scan using i on t", "Hash Join".
     pub fn label(&self) -> String {
-        let mut s = self.node_type.clone();
+        let mut s = match (self.node_type.as_str(), self.strategy.as_deref()) {
+            ("Aggregate", Some("Hashed")) => "HashAggregate".to_owned(),
+            ("Aggregate", Some("Sorted")) => "GroupAggregate".to_owned(),
+            ("Aggregate", Some("Mixed")) => "MixedAggregate".to_owned(),
+            _ => self.node_type.clone(),
+        };
         if let Some(j) = &self.join_type
             && j != "Inner"
         {
@@ -238,5 +269,17 @@ mod tests {
         assert_eq!(scan.total_actual_rows(), Some(5.0));
         assert_eq!(e.nodes().len(), 2);
         assert_eq!(e.settings.unwrap()["work_mem"], "64kB");
+    }
+
+    #[test]
+    fn parallel_workers_count_wall_time_once() {
+        let e = Explain::from_json(
+            r#"[{"Plan": {"Node Type": "Gather", "Workers Planned": 2, "Workers Launched": 2,
+            "Actual Total Time": 12.0, "Actual Loops": 1, "Plans": [{"Node Type": "Seq Scan",
+            "Relation Name": "t", "Actual Total Time": 10.0, "Actual Loops": 3}]}}]"#,
+        )
+        .unwrap();
+        assert_eq!(e.plan.plans[0].inclusive_time_ms(), Some(10.0));
+        assert_eq!(e.plan.exclusive_time_ms(), Some(2.0));
     }
 }

@@ -4,6 +4,7 @@
 use crate::error::Error;
 use crate::plan::Explain;
 use crate::vector::{self, VectorIndex};
+use std::collections::BTreeMap;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
 /// What to explain.
@@ -22,6 +23,9 @@ pub struct Outcome {
     pub explain: Explain,
     /// hnsw/ivfflat indexes of the database (read only when the query uses a vector operator).
     pub vector_indexes: Vec<VectorIndex>,
+    /// `pg_class.reltuples` of the plan's relations (by the name the plan shows), so that a
+    /// plain EXPLAIN can tell a large table from a small one.
+    pub table_rows: BTreeMap<String, f64>,
     pub server_version_num: i32,
     /// The statement as explained (trailing semicolons removed).
     pub sql: String,
@@ -42,14 +46,25 @@ pub async fn explain(client: &Client, req: &Request<'_>) -> Result<Outcome, Erro
         .trim()
         .parse()
         .unwrap_or(0);
-    client.batch_execute("BEGIN").await.map_err(Error::Database)?;
-    let result = explain_in_tx(client, req, sql, version).await;
+    client
+        .batch_execute("BEGIN")
+        .await
+        .map_err(Error::Database)?;
+    let mut prepared = false;
+    let result = explain_in_tx(client, req, sql, version, &mut prepared).await;
     // Best effort: the connection is dropped after this anyway, which also rolls back.
     let _ = client.batch_execute("ROLLBACK").await;
-    let (explain, vector_indexes) = result?;
+    // PREPARE is not transactional: drop ours so that the session can explain again.
+    if prepared {
+        let _ = client
+            .batch_execute(&format!("DEALLOCATE {PREPARED}"))
+            .await;
+    }
+    let (explain, vector_indexes, table_rows) = result?;
     Ok(Outcome {
         explain,
         vector_indexes,
+        table_rows,
         server_version_num: version,
         sql: sql.to_owned(),
     })
@@ -60,7 +75,8 @@ async fn explain_in_tx(
     req: &Request<'_>,
     sql: &str,
     version: i32,
-) -> Result<(Explain, Vec<VectorIndex>), Error> {
+    prepared: &mut bool,
+) -> Result<(Explain, Vec<VectorIndex>, BTreeMap<String, f64>), Error> {
     // Preparing parses and analyzes without executing: syntax errors surface here with
     // positions relative to the user's text, and we learn the number of parameters.
     let stmt = client
@@ -89,8 +105,12 @@ async fn explain_in_tx(
             });
         }
         prepare(client, sql).await?;
+        *prepared = true;
         let values: Vec<String> = req.params.iter().map(|v| literal(v)).collect();
-        format!("EXPLAIN ({options}) EXECUTE {PREPARED}({})", values.join(", "))
+        format!(
+            "EXPLAIN ({options}) EXECUTE {PREPARED}({})",
+            values.join(", ")
+        )
     } else if req.analyze {
         return Err(Error::AnalyzeNeedsParams(nparams));
     } else if version >= 160000 {
@@ -99,6 +119,7 @@ async fn explain_in_tx(
         // PostgreSQL 15 has no GENERIC_PLAN: force the generic plan of a prepared statement;
         // the NULLs are never used to pick the plan.
         prepare(client, sql).await?;
+        *prepared = true;
         client
             .batch_execute("SET LOCAL plan_cache_mode = force_generic_plan")
             .await
@@ -106,12 +127,10 @@ async fn explain_in_tx(
         let nulls = vec!["NULL"; nparams].join(", ");
         format!("EXPLAIN ({options}) EXECUTE {PREPARED}({nulls})")
     };
-    let text = simple_value(client, &command)
-        .await
-        .map_err(|e| match e {
-            Error::Database(e) => Error::from_db(e, None),
-            other => other,
-        })?;
+    let text = simple_value(client, &command).await.map_err(|e| match e {
+        Error::Database(e) => Error::from_db(e, None),
+        other => other,
+    })?;
     let mut explain = Explain::from_json(&text).map_err(Error::Parse)?;
     explain.analyzed = req.analyze;
     let vector_indexes = if vector::uses_vector_operator(sql) {
@@ -119,7 +138,28 @@ async fn explain_in_tx(
     } else {
         Vec::new()
     };
-    Ok((explain, vector_indexes))
+    let table_rows = table_rows(client, &explain).await?;
+    Ok((explain, vector_indexes, table_rows))
+}
+
+/// Row estimates of the relations the plan scans, resolved through the session's
+/// search_path as the query's own names were.
+async fn table_rows(client: &Client, explain: &Explain) -> Result<BTreeMap<String, f64>, Error> {
+    let mut names: Vec<String> = explain
+        .nodes()
+        .into_iter()
+        .filter_map(|(_, n)| n.relation_name.clone())
+        .collect();
+    names.sort();
+    names.dedup();
+    if names.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let rows = client
+        .query(include_str!("sql/table_rows.sql"), &[&names])
+        .await
+        .map_err(Error::Database)?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
 async fn prepare(client: &Client, sql: &str) -> Result<(), Error> {

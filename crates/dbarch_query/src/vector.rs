@@ -20,6 +20,8 @@ pub struct VectorIndex {
     pub opclass: String,
     /// `None` for an expression index.
     pub column: Option<String>,
+    /// `CREATE INDEX ...` as pg_get_indexdef prints it.
+    pub definition: String,
 }
 
 /// pgvector's distance operators and the opclass suffix that serves each.
@@ -49,6 +51,7 @@ pub async fn indexes(client: &Client) -> Result<Vec<VectorIndex>, tokio_postgres
             method: r.get(3),
             opclass: r.get(4),
             column: r.get(5),
+            definition: r.get(6),
         })
         .collect())
 }
@@ -131,10 +134,31 @@ pub fn check(sql: &str, explain: &Explain, indexes: &[VectorIndex]) -> Option<Di
     let create = |t: &str| {
         format!("CREATE INDEX CONCURRENTLY ON {t} USING hnsw ({col} vector{ops_suffix});")
     };
-    let d = |sev, msg: String| {
-        Diagnostic::new("Q011", "vector-order-by-without-ann-index", sev, msg)
-    };
-    let diag = if candidates.is_empty() {
+    let d =
+        |sev, msg: String| Diagnostic::new("Q011", "vector-order-by-without-ann-index", sev, msg);
+    // An expression index (e.g. on `(e::halfvec(3))`) on a scanned table serves only an
+    // ORDER BY written with the same expression.
+    let expression_index = indexes
+        .iter()
+        .find(|x| x.column.is_none() && relations.contains(&x.table.as_str()));
+    let diag = if let (true, Some(x)) = (candidates.is_empty(), expression_index) {
+        d(
+            Severity::Warning,
+            format!(
+                "ORDER BY {col} {op} cannot use index {}: it is built on an expression, \
+                 not on the column",
+                x.name
+            ),
+        )
+        .with_help(format!(
+            "the ORDER BY must repeat the index's expression exactly: {}",
+            x.definition
+        ))
+        .with_fix(format!(
+            "ORDER BY the index's expression {op} the query vector cast the same way, LIMIT k"
+        ))
+        .with_object(format!("{}.{}", x.schema, x.name))
+    } else if candidates.is_empty() {
         let t = table.clone().unwrap_or_else(|| "<table>".to_owned());
         d(
             Severity::Warning,

@@ -44,7 +44,7 @@ pub(crate) fn check(db: &Database, _: &Context, out: &mut Vec<Diagnostic>) {
                 *m != n
                     && signature(other) == signature(dup)
                     && (other.unique || !dup.unique)
-                    && (other.constraint.is_some() || other.unique > dup.unique || *m < n)
+                    && (other.constraint.is_some() || (other.unique && !dup.unique) || *m < n)
             });
             if let Some((_, keep)) = keeper {
                 let name = QualifiedName::new(&t.schema, &dup.name);

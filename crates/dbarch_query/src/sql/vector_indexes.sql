@@ -1,6 +1,6 @@
 -- pgvector ANN indexes (hnsw, ivfflat) with the operator class and column of their first key.
 SELECT n.nspname::text, t.relname::text, i.relname::text, am.amname::text, opc.opcname::text,
-       a.attname::text
+       a.attname::text, pg_get_indexdef(i.oid)
 FROM pg_index x
 JOIN pg_class i ON i.oid = x.indexrelid
 JOIN pg_class t ON t.oid = x.indrelid
