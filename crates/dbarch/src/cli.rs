@@ -69,6 +69,12 @@ pub enum Command {
     /// The bundled example application (an AI/RAG schema with realistic data).
     #[command(subcommand)]
     Example(ExampleCommand),
+    /// EXPLAIN a query (rolled back, never committed): the plan tree with each node's own
+    /// time, and findings ranked by the time they could save, each with a concrete fix.
+    Explain(ExplainArgs),
+    /// Versioned migrations: new, plan, up, down, status, verify, baseline, adopt.
+    #[command(subcommand)]
+    Migrate(MigrateCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -267,4 +273,147 @@ pub struct LintArgs {
     /// Leave out objects matching this glob (repeatable).
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The query, or @FILE to read it from a file.
+    #[arg(value_name = "SQL|@FILE")]
+    pub query: String,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Execute it (EXPLAIN ANALYZE, BUFFERS) inside a transaction that is rolled back.
+    #[arg(long)]
+    pub analyze: bool,
+    /// Values for $1, $2, ... (NULL for SQL NULL). Without them, a generic plan.
+    #[arg(long, value_name = "V", num_args = 1..)]
+    pub params: Vec<String>,
+    #[arg(long, short, value_enum, default_value_t = FindingsFormat::Text)]
+    pub format: FindingsFormat,
+    /// Exit 1 when a finding reaches this severity.
+    #[arg(long, value_enum, default_value_t = FailOnArg::Error)]
+    pub fail_on: FailOnArg,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct MigrateDirs {
+    /// The desired-state SQL (default: `schema_dir` of dbarch.toml, else `schema/`).
+    #[arg(long, value_name = "DIR")]
+    pub schema_dir: Option<PathBuf>,
+    /// The migrations (default: `migrations_dir` of dbarch.toml, else `migrations/`).
+    #[arg(long, value_name = "DIR")]
+    pub migrations_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct MigrateRun {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub dirs: MigrateDirs,
+    /// lock_timeout of the migration session, in seconds: a migration that waits longer for a
+    /// lock gives up (so traffic never queues behind it) and is tried again later.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    pub lock_timeout: f64,
+    /// How many times a migration that hit lock_timeout is tried again (jittered backoff).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub lock_retries: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MigrateStatusFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateCommand {
+    /// Write an empty migration `<UTC yyyymmddhhmmss>_<name>.sql` and its `.down.sql`.
+    New {
+        name: String,
+        #[command(flatten)]
+        dirs: MigrateDirs,
+    },
+    /// Write the next migration (and its down) from the difference between the migrations
+    /// replayed on a shadow server (or the --url database) and `schema/`.
+    Plan {
+        /// The migration's name.
+        name: Option<String>,
+        /// Diff this database instead of the replayed migrations.
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        #[command(flatten)]
+        dirs: MigrateDirs,
+        /// Allow changes that lose data (drop table or column, type narrowing).
+        #[arg(long)]
+        allow_destructive: bool,
+        /// A confirmed rename (`table=new`, `schema.table.column=new`), repeatable.
+        #[arg(long = "rename", value_name = "OLD=NEW")]
+        renames: Vec<String>,
+        /// Plain forms instead of online-safe ones.
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Apply the pending migrations (each in its own transaction unless marked otherwise).
+    Up {
+        #[command(flatten)]
+        run: MigrateRun,
+        /// Stop after this version (inclusive).
+        #[arg(long, value_name = "VERSION")]
+        to: Option<String>,
+        /// Only list what would be applied.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Revert applied migrations with their down scripts.
+    #[command(group(clap::ArgGroup::new("target").required(true).args(["to", "steps", "all"])))]
+    Down {
+        #[command(flatten)]
+        run: MigrateRun,
+        /// Revert the migrations after this version (which stays applied).
+        #[arg(long, value_name = "VERSION")]
+        to: Option<String>,
+        /// Revert the last N applied migrations.
+        #[arg(long, value_name = "N")]
+        steps: Option<usize>,
+        /// Revert every applied migration.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Applied, pending, failed and edited migrations.
+    Status {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        dirs: MigrateDirs,
+        #[arg(long, short, value_enum, default_value_t = MigrateStatusFormat::Text)]
+        format: MigrateStatusFormat,
+    },
+    /// Check applied migrations against their files (checksums) and the live schema against
+    /// the replayed history (drift); exit 1 on a finding.
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        dirs: MigrateDirs,
+        /// Also replay up → down → up of every migration on a shadow server and check the
+        /// schema after each step.
+        #[arg(long)]
+        roundtrip: bool,
+    },
+    /// Record the migrations up to VERSION as applied without running them.
+    Baseline {
+        #[command(flatten)]
+        run: MigrateRun,
+        #[arg(long, value_name = "VERSION")]
+        version: String,
+    },
+    /// Write a migration absorbing the drift between the database and the replayed history,
+    /// and record it as applied there.
+    Adopt {
+        /// The migration's name.
+        name: Option<String>,
+        #[command(flatten)]
+        run: MigrateRun,
+    },
 }

@@ -64,6 +64,9 @@ pub fn code(err: &anyhow::Error) -> u8 {
         if let Some(e) = cause.downcast_ref::<dbarch_shadow::Error>() {
             return if e.is_input() { INPUT } else { DATABASE };
         }
+        if let Some(e) = cause.downcast_ref::<dbarch_migrate::Error>() {
+            return if e.is_input() { INPUT } else { DATABASE };
+        }
         if cause.downcast_ref::<dbarch_diff::DiffError>().is_some() {
             return INPUT;
         }

@@ -1020,7 +1020,11 @@ async fn lint_reports_the_examples_design_mistakes() {
     let url = db.url();
     let r = run(&["lint", "--url", &url]);
     r.code(0); // warnings and notes only: below the default --fail-on error
-    assert!(r.stdout.contains("warning[S001] foreign-key-without-index"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("warning[S001] foreign-key-without-index"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("idx_users_email"), "{}", r.stdout);
     run(&["lint", "--url", &url, "--fail-on", "warning"]).code(1);
 
@@ -1042,17 +1046,29 @@ async fn lint_reports_the_examples_design_mistakes() {
     let r = run(&["review", "--url", &url]);
     r.code(0);
     assert!(r.stdout.contains("## Design findings"), "{}", r.stdout);
-    assert!(r.stdout.contains("CREATE INDEX CONCURRENTLY"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("CREATE INDEX CONCURRENTLY"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
 fn rules_are_listed_and_explained() {
     let r = run(&["rules"]);
     r.code(0);
-    assert!(r.stdout.contains("S001  foreign-key-without-index"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("S001  foreign-key-without-index"),
+        "{}",
+        r.stdout
+    );
     let r = run(&["rules", "S003"]);
     r.code(0);
-    assert!(r.stdout.contains("## Why") && r.stdout.contains("## Instead"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("## Why") && r.stdout.contains("## Instead"),
+        "{}",
+        r.stdout
+    );
     run(&["rules", "foreign-key-without-index"]).code(0);
     let r = run(&["rules", "X999"]);
     r.code(2);

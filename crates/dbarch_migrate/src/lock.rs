@@ -69,25 +69,32 @@ pub async fn release(client: &Client) -> Result<()> {
     Ok(())
 }
 
-/// Ends the dbarch runner sessions of this database, other than ours, that have been idle
-/// in a transaction for longer than `older_than`: a live runner never leaves its
-/// transaction idle (it sends the next statement at once), so these are orphans of a crash,
-/// holding locks. Returns how many were ended.
+/// Ends the dbarch runner sessions of this database, other than ours, idle for longer than
+/// `older_than` either in a transaction or while holding the migration lock: a live runner
+/// sends its next statement at once (its longest pause is a lock-timeout backoff, well under
+/// the default minute), so these are orphans of a crashed or hung client, holding locks.
+/// Returns how many were ended.
 pub async fn terminate_orphans(client: &Client, older_than: Duration) -> Result<u64> {
     let secs = older_than.as_secs_f64();
+    // pg_locks shows a bigint advisory key as classid (high half) and objid (low half).
+    let (high, low) = ((LOCK_KEY >> 32) & 0xffff_ffff, LOCK_KEY & 0xffff_ffff);
     let rows = client
         .query(
             "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity \
              WHERE application_name = $1 AND datname = current_database() \
                AND pid <> pg_backend_pid() \
-               AND state IN ('idle in transaction', 'idle in transaction (aborted)') \
-               AND state_change < now() - make_interval(secs => $2)",
-            &[&APPLICATION_NAME, &secs],
+               AND state_change < now() - make_interval(secs => $2) \
+               AND (state IN ('idle in transaction', 'idle in transaction (aborted)') \
+                    OR state = 'idle' AND pid IN ( \
+                        SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                          AND classid = $3::int8::oid AND objid = $4::int8::oid \
+                          AND objsubid = 1))",
+            &[&APPLICATION_NAME, &secs, &high, &low],
         )
         .await?;
     for r in &rows {
         tracing::warn!(
-            "ended orphaned dbarch migrate backend {} (idle in transaction)",
+            "ended orphaned dbarch migrate backend {} (idle, holding locks)",
             r.get::<_, i32>(0)
         );
     }

@@ -7,7 +7,9 @@ use crate::format::Migration;
 use crate::runner::{self, DownTarget, Options};
 use dbarch_catalog::introspect;
 use dbarch_model::Database;
-use dbarch_pg::{ConnConfig, DiscoverOptions, EphemeralServer, PgInstall, SessionOptions, ShadowChoice};
+use dbarch_pg::{
+    ConnConfig, DiscoverOptions, EphemeralServer, PgInstall, SessionOptions, ShadowChoice,
+};
 use std::time::Duration;
 use tokio_postgres::Client;
 
@@ -59,9 +61,11 @@ impl Shadow {
     }
 
     pub async fn model(&self) -> Result<Database> {
-        Ok(introspect(&self.client, &dbarch_catalog::Options::default())
-            .await?
-            .database)
+        Ok(
+            introspect(&self.client, &dbarch_catalog::Options::default())
+                .await?
+                .database,
+        )
     }
 
     /// Stops the server (off the async workers: stopping blocks).
@@ -112,7 +116,8 @@ pub struct RoundtripFailure {
 }
 
 /// For each migration in order: up, down, up again on a shadow, checking that the down gives
-/// back the schema before the up and the second up the schema of the first.
+/// back the schema before the up and the second up the schema of the first. Stops at the
+/// first failure.
 pub async fn roundtrip(
     migrations: &[Migration],
     target_major: Option<u32>,
@@ -131,13 +136,22 @@ pub async fn roundtrip(
             runner::down(c, migrations, &DownTarget::Steps(1), &opts).await?;
             let undone = shadow.model().await?;
             if let Some(changes) = differences(&undone, &before) {
+                // What follows would fail or mislead: the schema is no longer the history's.
                 failures.push(RoundtripFailure {
                     version: m.version.clone(),
                     step: "down",
                     changes,
                 });
+                break;
             }
-            runner::up(c, migrations, v, false, &opts).await?;
+            if let Err(e) = runner::up(c, migrations, v, false, &opts).await {
+                failures.push(RoundtripFailure {
+                    version: m.version.clone(),
+                    step: "up again",
+                    changes: vec![e.to_string()],
+                });
+                break;
+            }
             let again = shadow.model().await?;
             if let Some(changes) = differences(&again, &after) {
                 failures.push(RoundtripFailure {

@@ -150,9 +150,19 @@ pub async fn up(
     locked(client, migrations, opts, async || {
         // Read under the lock: another run may have applied some meanwhile.
         let applied = by_version(history::read(client, migrations).await?);
+        // The newest applied version: an older pending one (merged from another branch) is
+        // applied too, with a warning, since the order on this database then differs.
+        let newest = applied.keys().map(|v| version_key(v)).max();
         let mut done = Vec::new();
         for m in migrations.iter().filter(wanted) {
             let start = Instant::now();
+            if !applied.contains_key(&m.version) && newest.as_ref().is_some_and(|n| m.key < *n) {
+                tracing::warn!(
+                    "{} {} is older than the newest applied migration: applying it out of order",
+                    m.version,
+                    m.name
+                );
+            }
             match applied.get(&m.version) {
                 Some(a) if a.success => {
                     if a.checksum != m.checksum {
@@ -318,18 +328,11 @@ async fn run_statements(client: &Client, m: &Migration, opts: &Options) -> Resul
     let mut i = statements_done(client, &m.version).await?;
     let mut tries = 0;
     while i < stmts.len() {
-        match client.batch_execute(&stmts[i]).await {
-            Ok(()) => {
-                i += 1;
-                // Inside a BEGIN ... COMMIT of the script, this update commits or rolls back
-                // with the statements it counts.
-                client
-                    .execute(
-                        "UPDATE _dbarch.migrations SET statements_done = $2 WHERE version = $1",
-                        &[&m.version, &(i as i32)],
-                    )
-                    .await?;
-            }
+        if let Some(ix) = split::concurrent_index(&stmts[i]) {
+            drop_invalid_index(client, &ix).await?;
+        }
+        match exec_counted(client, &stmts[i], &m.version, i + 1).await {
+            Ok(()) => i += 1,
             Err(e) => {
                 // Leave a transaction block the script opened (a warning when there is none):
                 // its statements and their progress are undone together.
@@ -360,6 +363,57 @@ async fn run_statements(client: &Client, m: &Migration, opts: &Options) -> Resul
             ],
         )
         .await?;
+    Ok(())
+}
+
+/// Runs statement number `done` of a non-transactional script and records it as done. Both
+/// go in one simple query (an implicit transaction), so that a crash never separates them;
+/// a statement that refuses to run in a transaction block (`CREATE INDEX CONCURRENTLY`,
+/// `VACUUM`) fails that way without effect (SQLSTATE 25001) and is then sent alone, followed
+/// by the update. Inside a `BEGIN ... COMMIT` of the script the update commits or rolls back
+/// with the statements it counts.
+async fn exec_counted(
+    client: &Client,
+    stmt: &str,
+    version: &str,
+    done: usize,
+) -> Result<(), tokio_postgres::Error> {
+    let update = format!(
+        "UPDATE _dbarch.migrations SET statements_done = {done} WHERE version = '{}'",
+        version.replace('\'', "''")
+    );
+    // The newline keeps the `;` out of a trailing line comment.
+    match client.batch_execute(&format!("{stmt}\n;\n{update}")).await {
+        Err(e) if e.code() == Some(&SqlState::ACTIVE_SQL_TRANSACTION) => {
+            client.batch_execute(stmt).await?;
+            client.batch_execute(&update).await
+        }
+        other => other,
+    }
+}
+
+/// A failed `CREATE INDEX CONCURRENTLY` leaves an INVALID index behind (maintained on
+/// writes, never used by queries): dropped before the build is tried again, else the retry
+/// fails on the name (or, with `IF NOT EXISTS`, silently keeps the invalid index).
+async fn drop_invalid_index(client: &Client, ix: &split::ConcurrentIndex) -> Result<()> {
+    let row = client
+        .query_opt(
+            "SELECT format('%I.%I', n.nspname, c.relname) \
+             FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE NOT i.indisvalid AND c.relname = $1 \
+               AND i.indrelid = to_regclass(CASE WHEN $2::text IS NULL THEN quote_ident($3) \
+                                            ELSE quote_ident($2) || '.' || quote_ident($3) END)",
+            &[&ix.name, &ix.schema, &ix.table],
+        )
+        .await?;
+    if let Some(row) = row {
+        let name: String = row.get(0);
+        tracing::warn!("dropping the INVALID index {name} left by a failed concurrent build");
+        client
+            .batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {name}"))
+            .await?;
+    }
     Ok(())
 }
 

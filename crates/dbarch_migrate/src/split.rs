@@ -34,6 +34,37 @@ pub fn manages_transactions(sql: &str) -> bool {
     })
 }
 
+/// The index a `CREATE INDEX CONCURRENTLY <name> ON [schema.]table` statement builds.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConcurrentIndex {
+    pub name: String,
+    pub schema: Option<String>,
+    pub table: String,
+}
+
+/// The named index of a `CREATE INDEX CONCURRENTLY` statement (names as the parser folded
+/// them), `None` for any other statement.
+pub fn concurrent_index(stmt: &str) -> Option<ConcurrentIndex> {
+    let parsed = pg_query::parse(stmt).ok()?;
+    let node = parsed
+        .protobuf
+        .stmts
+        .first()?
+        .stmt
+        .as_ref()?
+        .node
+        .as_ref()?;
+    let pg_query::NodeEnum::IndexStmt(ix) = node else {
+        return None;
+    };
+    let rel = ix.relation.as_ref()?;
+    (ix.concurrent && !ix.idxname.is_empty()).then(|| ConcurrentIndex {
+        name: ix.idxname.clone(),
+        schema: (!rel.schemaname.is_empty()).then(|| rel.schemaname.clone()),
+        table: rel.relname.clone(),
+    })
+}
+
 /// The text after leading `--` and `/* */` comments and whitespace.
 fn strip_comments(mut s: &str) -> &str {
     loop {
@@ -65,6 +96,21 @@ mod tests {
         assert!(!manages_transactions(
             "CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;"
         ));
+    }
+
+    #[test]
+    fn concurrent_index_builds_are_recognized() {
+        assert_eq!(
+            concurrent_index("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS Ix ON app.\"T\" (a)"),
+            Some(ConcurrentIndex {
+                name: "ix".into(),
+                schema: Some("app".into()),
+                table: "T".into()
+            })
+        );
+        assert_eq!(concurrent_index("CREATE INDEX ix ON t (a)"), None);
+        assert_eq!(concurrent_index("CREATE INDEX CONCURRENTLY ON t (a)"), None);
+        assert_eq!(concurrent_index("SELECT 1"), None);
     }
 
     #[test]

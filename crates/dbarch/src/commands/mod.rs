@@ -3,8 +3,10 @@
 mod dev;
 mod diff;
 mod example;
+mod explain;
 mod inspect;
 mod lint;
+mod migrate;
 mod review;
 
 use crate::cli::{Cli, Command};
@@ -20,5 +22,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Lint(args) => lint::run(&cli.global, args).await,
         Command::Rules { rule } => lint::rules(rule.as_deref()),
         Command::Example(cmd) => example::run(&cli.global, cmd).await,
+        Command::Explain(args) => explain::run(&cli.global, args).await,
+        Command::Migrate(cmd) => migrate::run(&cli.global, cmd).await,
     }
 }

@@ -1,0 +1,471 @@
+//! `dbarch migrate`: wires the project directories, the target database and shadow servers to
+//! `dbarch_migrate` (the runner) and `dbarch_diff` (planning).
+
+use crate::cli::{GlobalArgs, MigrateCommand, MigrateDirs, MigrateRun, MigrateStatusFormat};
+use crate::exit::{self, usage};
+use crate::output::{emit, write_atomically};
+use crate::target;
+use anyhow::{Context, Result};
+use dbarch_catalog::introspect;
+use dbarch_diff::{DiffOptions, PlanContext, Rename};
+use dbarch_migrate::replay::{self, differences};
+use dbarch_migrate::{DownTarget, Migration, Options, Project, State, runner};
+use dbarch_model::Database;
+use dbarch_pg::tokio_postgres::Client;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+pub async fn run(global: &GlobalArgs, cmd: MigrateCommand) -> Result<u8> {
+    match cmd {
+        MigrateCommand::New { name, dirs } => new(&name, &dirs),
+        MigrateCommand::Plan {
+            name,
+            url,
+            dirs,
+            allow_destructive,
+            renames,
+            offline,
+        } => {
+            let renames = renames
+                .iter()
+                .map(|r| r.parse::<Rename>())
+                .collect::<Result<Vec<_>, _>>()?;
+            let opts = DiffOptions {
+                allow_destructive,
+                renames,
+            };
+            plan(global, name, url, &dirs, &opts, !offline).await
+        }
+        MigrateCommand::Up { run, to, dry_run } => up(global, &run, to, dry_run).await,
+        MigrateCommand::Down {
+            run,
+            to,
+            steps,
+            all,
+        } => {
+            let target = match (to, steps, all) {
+                (Some(v), _, _) => DownTarget::To(v),
+                (_, Some(n), _) => DownTarget::Steps(n),
+                (_, _, true) => DownTarget::All,
+                _ => return Err(usage("give one of --to, --steps or --all")),
+            };
+            down(global, &run, &target).await
+        }
+        MigrateCommand::Status { db, dirs, format } => {
+            let migrations = load(&dirs)?;
+            let client = target::connect(global, &db, false).await?;
+            status(&client, &migrations, format).await
+        }
+        MigrateCommand::Verify {
+            db,
+            dirs,
+            roundtrip,
+        } => {
+            let migrations = load(&dirs)?;
+            let client = target::connect(global, &db, false).await?;
+            verify(global, &client, &migrations, roundtrip).await
+        }
+        MigrateCommand::Baseline { run, version } => {
+            let migrations = load(&run.dirs)?;
+            let client = target::connect(global, &run.db, true).await?;
+            let done = runner::baseline(&client, &migrations, &version, &options(&run)?).await?;
+            for d in &done {
+                println!("baselined {} {}", d.version, d.name);
+            }
+            Ok(0)
+        }
+        MigrateCommand::Adopt { name, run } => adopt(global, name, &run).await,
+    }
+}
+
+fn project(dirs: &MigrateDirs) -> Result<Project> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    Ok(Project::open(
+        &cwd,
+        dirs.schema_dir.clone(),
+        dirs.migrations_dir.clone(),
+    )?)
+}
+
+fn load(dirs: &MigrateDirs) -> Result<Vec<Migration>> {
+    Ok(dbarch_migrate::load(&project(dirs)?.migrations_dir)?)
+}
+
+fn options(run: &MigrateRun) -> Result<Options> {
+    if !run.lock_timeout.is_finite() || run.lock_timeout <= 0.0 {
+        return Err(usage("--lock-timeout must be a positive number of seconds"));
+    }
+    Ok(Options {
+        lock_timeout: Duration::from_secs_f64(run.lock_timeout),
+        lock_retries: run.lock_retries,
+        ..Options::default()
+    })
+}
+
+/// The version of a new migration: the UTC timestamp, or one more than the newest version
+/// when that is not older (two migrations written in the same second).
+fn next_version(migrations: &[Migration]) -> String {
+    let ts = dbarch_migrate::format::native::timestamp_version(SystemTime::now());
+    let now: u128 = ts.parse().unwrap_or(0);
+    match migrations
+        .last()
+        .and_then(|m| m.version.parse::<u128>().ok())
+    {
+        Some(last) if last >= now => (last + 1).to_string(),
+        _ => ts,
+    }
+}
+
+/// Writes `<version>_<name>.sql` and `.down.sql`, never over an existing file.
+fn write_migration(
+    dirs: &MigrateDirs,
+    migrations: &[Migration],
+    name: &str,
+    up: &str,
+    down: &str,
+) -> Result<(String, PathBuf)> {
+    let slug = dbarch_migrate::format::native::slug(name);
+    if slug.is_empty() {
+        return Err(usage(format!(
+            "migration name {name:?} has no letters or digits"
+        )));
+    }
+    let dir = project(dirs)?.migrations_dir;
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let version = next_version(migrations);
+    let up_path = dir.join(format!("{version}_{slug}.sql"));
+    let down_path = dir.join(format!("{version}_{slug}.down.sql"));
+    for p in [&up_path, &down_path] {
+        if p.exists() {
+            return Err(usage(format!("{} already exists", p.display())));
+        }
+    }
+    write_atomically(&up_path, up.as_bytes())?;
+    write_atomically(&down_path, down.as_bytes())?;
+    Ok((version, up_path))
+}
+
+fn new(name: &str, dirs: &MigrateDirs) -> Result<u8> {
+    let migrations = load(dirs)?;
+    let (_, path) = write_migration(
+        dirs,
+        &migrations,
+        name,
+        &format!("-- {name}\n"),
+        &format!("-- revert {name}\n"),
+    )?;
+    println!("{}", path.display());
+    Ok(0)
+}
+
+/// The live schema, without the history tables of other tools (dbarch's own is hidden by the
+/// catalog), and the server's major version.
+async fn live_model(client: &Client) -> Result<(Database, u32)> {
+    let intro = introspect(client, &dbarch_catalog::Options::default()).await?;
+    let mut db = intro.database;
+    db.tables.retain(|t| {
+        ![
+            "_sqlx_migrations",
+            "__diesel_schema_migrations",
+            "schema_migrations",
+            "flyway_schema_history",
+        ]
+        .contains(&t.name.as_str())
+    });
+    Ok((db, u32::try_from(intro.server.major()).unwrap_or(0)))
+}
+
+/// The schema of `migrations` replayed on a shadow. Also without migrations: a new database
+/// is not an empty model (it has schema `public`, its comment and grants).
+async fn replayed(
+    global: &GlobalArgs,
+    migrations: &[Migration],
+    major: Option<u32>,
+) -> Result<(Database, Option<u32>)> {
+    let (model, shadow) =
+        replay::replayed_model(migrations, major, &target::discover_options(global)).await?;
+    if let Some(reason) = &shadow.fallback_reason {
+        eprintln!("dbarch: {reason}");
+    }
+    let major = Some(shadow.server_major);
+    shadow.stop().await;
+    Ok((model, major))
+}
+
+async fn plan(
+    global: &GlobalArgs,
+    name: Option<String>,
+    url: Option<String>,
+    dirs: &MigrateDirs,
+    opts: &DiffOptions,
+    online: bool,
+) -> Result<u8> {
+    let project = project(dirs)?;
+    let migrations = dbarch_migrate::load(&project.migrations_dir)?;
+    let (from, major) = match url {
+        Some(url) => {
+            let config = dbarch_pg::ConnConfig::parse(&url)?;
+            let client = dbarch_pg::connect(&config, &dbarch_pg::SessionOptions::default()).await?;
+            let (model, major) = live_model(&client).await?;
+            (model, Some(major))
+        }
+        None => replayed(global, &migrations, None).await?,
+    };
+    let files = dbarch_shadow::sql_files(&project.schema_dir)?;
+    let desired =
+        dbarch_shadow::model_of_files(&files, major, &target::discover_options(global)).await?;
+    let changes = dbarch_diff::diff(&from, &desired.database, opts)?;
+    let plan = dbarch_diff::plan(
+        &changes,
+        &PlanContext {
+            server_major: major.unwrap_or(desired.server_major),
+            online,
+        },
+    );
+    if plan.is_empty() {
+        if !global.quiet {
+            eprintln!(
+                "dbarch: the migrations already give {}; no migration written",
+                project.schema_dir.display()
+            );
+        }
+        return Ok(0);
+    }
+    let name = name.unwrap_or_else(|| "plan".into());
+    let (_, path) = write_migration(
+        dirs,
+        &migrations,
+        &name,
+        &plan.to_sql(),
+        &plan.reverse_sql(),
+    )?;
+    println!("{}", path.display());
+    if !global.quiet {
+        eprintln!(
+            "dbarch: {} change(s) in {} step(s) written",
+            changes.len(),
+            plan.steps.len()
+        );
+    }
+    Ok(0)
+}
+
+async fn up(
+    global: &GlobalArgs,
+    run: &MigrateRun,
+    to: Option<String>,
+    dry_run: bool,
+) -> Result<u8> {
+    let migrations = load(&run.dirs)?;
+    let opts = options(run)?;
+    let client = target::connect(global, &run.db, true).await?;
+    let done = runner::up(&client, &migrations, to.as_deref(), dry_run, &opts).await?;
+    for d in &done {
+        if dry_run {
+            println!("would apply {} {}", d.version, d.name);
+        } else {
+            println!("applied {} {} ({} ms)", d.version, d.name, d.duration_ms);
+        }
+    }
+    if done.is_empty() && !global.quiet {
+        eprintln!("dbarch: no pending migration");
+    }
+    Ok(0)
+}
+
+async fn down(global: &GlobalArgs, run: &MigrateRun, target: &DownTarget) -> Result<u8> {
+    let migrations = load(&run.dirs)?;
+    let opts = options(run)?;
+    let client = target::connect(global, &run.db, true).await?;
+    let done = runner::down(&client, &migrations, target, &opts).await?;
+    for d in &done {
+        println!("reverted {} {} ({} ms)", d.version, d.name, d.duration_ms);
+    }
+    if done.is_empty() && !global.quiet {
+        eprintln!("dbarch: nothing to revert");
+    }
+    Ok(0)
+}
+
+fn state_word(s: State) -> &'static str {
+    match s {
+        State::Applied => "applied",
+        State::Pending => "pending",
+        State::Failed => "failed",
+        State::ChecksumMismatch => "checksum-mismatch",
+        State::MissingFile => "missing-file",
+    }
+}
+
+async fn status(
+    client: &Client,
+    migrations: &[Migration],
+    format: MigrateStatusFormat,
+) -> Result<u8> {
+    let entries = runner::status(client, migrations).await?;
+    let text = match format {
+        MigrateStatusFormat::Json => {
+            #[derive(serde::Serialize)]
+            struct Document<'a> {
+                version: u32,
+                migrations: &'a [dbarch_migrate::StatusEntry],
+            }
+            let mut s = serde_json::to_string_pretty(&Document {
+                version: 1,
+                migrations: &entries,
+            })?;
+            s.push('\n');
+            s
+        }
+        MigrateStatusFormat::Text => {
+            let mut s = String::new();
+            for e in &entries {
+                let mut line = format!("{:<18} {:<18} {}", e.version, state_word(e.state), e.name);
+                if let Some(a) = &e.applied {
+                    if !a.applied_at.is_empty() {
+                        line.push_str(&format!("  ({})", a.applied_at));
+                    }
+                    if e.state == State::Failed {
+                        line.push_str(&format!("  {} statement(s) done", a.statements_done));
+                    }
+                    if let Some(note) = &a.note {
+                        line.push_str(&format!("  [{note}]"));
+                    }
+                }
+                s.push_str(line.trim_end());
+                s.push('\n');
+            }
+            s
+        }
+    };
+    emit(&text, None)?;
+    Ok(0)
+}
+
+/// The migrations the history records as applied, in order.
+fn applied_of(migrations: &[Migration], entries: &[dbarch_migrate::StatusEntry]) -> Vec<Migration> {
+    migrations
+        .iter()
+        .filter(|m| {
+            entries.iter().any(|e| {
+                e.version == m.version
+                    && matches!(e.state, State::Applied | State::ChecksumMismatch)
+            })
+        })
+        .cloned()
+        .collect()
+}
+
+async fn verify(
+    global: &GlobalArgs,
+    client: &Client,
+    migrations: &[Migration],
+    roundtrip: bool,
+) -> Result<u8> {
+    let entries = runner::status(client, migrations).await?;
+    let mut findings = 0;
+    for e in &entries {
+        let problem = match e.state {
+            State::ChecksumMismatch => "was edited after it was applied (checksum mismatch)",
+            State::Failed => "failed part-way (run `dbarch migrate up` after fixing it)",
+            State::MissingFile => "is applied but its file is missing",
+            State::Applied | State::Pending => continue,
+        };
+        println!("migration {} {} {problem}", e.version, e.name);
+        findings += 1;
+    }
+    let (live, major) = live_model(client).await?;
+    let applied = applied_of(migrations, &entries);
+    let (history, _) = replayed(global, &applied, Some(major)).await?;
+    if let Some(changes) = differences(&history, &live) {
+        println!(
+            "drift: the database differs from its {} applied migration(s) replayed; the changes made outside them:",
+            applied.len()
+        );
+        for c in changes {
+            println!("{c}");
+        }
+        findings += 1;
+    }
+    if roundtrip && !migrations.is_empty() {
+        let (failures, shadow) =
+            replay::roundtrip(migrations, Some(major), &target::discover_options(global)).await?;
+        shadow.stop().await;
+        for f in &failures {
+            println!(
+                "roundtrip: migration {}: the schema after `{}` differs:",
+                f.version, f.step
+            );
+            for c in &f.changes {
+                println!("{c}");
+            }
+        }
+        findings += failures.len();
+    }
+    if findings > 0 {
+        return Ok(exit::FINDINGS);
+    }
+    if !global.quiet {
+        eprintln!(
+            "dbarch: verified {} applied migration(s): no edit, no drift{}",
+            applied.len(),
+            if roundtrip { ", roundtrip clean" } else { "" }
+        );
+    }
+    Ok(0)
+}
+
+async fn adopt(global: &GlobalArgs, name: Option<String>, run: &MigrateRun) -> Result<u8> {
+    let migrations = load(&run.dirs)?;
+    let client = target::connect(global, &run.db, true).await?;
+    let entries = runner::status(&client, &migrations).await?;
+    if let Some(e) = entries.iter().find(|e| e.state != State::Applied) {
+        return Err(usage(format!(
+            "migration {} is {}: adopt needs every migration applied and unedited (run `dbarch migrate up`, or fix the file)",
+            e.version,
+            state_word(e.state)
+        )));
+    }
+    let (live, major) = live_model(&client).await?;
+    let (history, _) = replayed(global, &migrations, Some(major)).await?;
+    let changes = dbarch_diff::diff(
+        &history,
+        &live,
+        &DiffOptions {
+            allow_destructive: true,
+            renames: Vec::new(),
+        },
+    )?;
+    if changes.is_empty() {
+        if !global.quiet {
+            eprintln!("dbarch: no drift: nothing to adopt");
+        }
+        return Ok(0);
+    }
+    let plan = dbarch_diff::plan(
+        &changes,
+        &PlanContext {
+            server_major: major,
+            online: true,
+        },
+    );
+    let name = name.unwrap_or_else(|| "adopt_drift".into());
+    let (version, path) = write_migration(
+        &run.dirs,
+        &migrations,
+        &name,
+        &plan.to_sql(),
+        &plan.reverse_sql(),
+    )?;
+    // The database already has these changes: record the migration without running it.
+    let migrations = load(&run.dirs)?;
+    runner::baseline(&client, &migrations, &version, &options(run)?).await?;
+    println!("{}", path.display());
+    if !global.quiet {
+        eprintln!(
+            "dbarch: {} drifted change(s) written and recorded as applied",
+            changes.len()
+        );
+    }
+    Ok(0)
+}
