@@ -867,6 +867,11 @@ async fn diff_from_empty_plans_the_desired_state_and_exits_1() {
         r.stdout
     );
     assert!(r.stdout.contains("USING hnsw"), "{}", r.stdout);
+    assert!(
+        !r.stdout.contains("CREATE SCHEMA"),
+        "an empty database has public: {}",
+        r.stdout
+    );
 
     let r = run(&["diff", "--from", "empty", "--to", dir, "--format", "json"]);
     r.code(1);
@@ -1073,4 +1078,44 @@ fn rules_are_listed_and_explained() {
     let r = run(&["rules", "X999"]);
     r.code(2);
     assert!(r.one_line_error().contains("X999"));
+}
+
+#[tokio::test]
+async fn diff_replays_migration_directories_in_their_own_format() {
+    let dir = tempfile::tempdir().unwrap();
+    // sqlx layout, with a no-transaction file that builds an index concurrently.
+    std::fs::write(
+        dir.path().join("1_init.sql"),
+        "CREATE TABLE a (id bigint PRIMARY KEY, v text);",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("2_index.sql"),
+        "-- no-transaction\nCREATE INDEX CONCURRENTLY a_v ON a (v);",
+    )
+    .unwrap();
+    let desired = desired_dir(&[(
+        "a.sql",
+        "CREATE TABLE a (id bigint PRIMARY KEY, v text);\nCREATE INDEX a_v ON a (v);",
+    )]);
+    let from = format!("migrations:{}", dir.path().display());
+    let r = run(&[
+        "diff",
+        "--from",
+        &from,
+        "--to",
+        desired.path().to_str().unwrap(),
+    ]);
+    r.code(0);
+    let r = run(&[
+        "diff",
+        "--from",
+        &from,
+        "--to",
+        "empty",
+        "--allow-destructive",
+    ]);
+    r.code(1);
+    assert!(r.stdout.contains("DROP TABLE public.a"), "{}", r.stdout);
+    assert!(!r.stdout.contains("DROP SCHEMA"), "{}", r.stdout);
 }

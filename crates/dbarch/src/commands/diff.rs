@@ -15,7 +15,7 @@ enum Source {
     Url(String),
     /// The project's dev server.
     Dev,
-    /// No objects at all.
+    /// A freshly created database: nothing but the `public` schema.
     Empty,
     /// Desired-state SQL (a file or a directory), or migrations replayed in order.
     Files { path: PathBuf, migrations: bool },
@@ -146,7 +146,7 @@ async fn load_live(global: &GlobalArgs, db: &DbArgs, source: &Source) -> Result<
         Source::Dev => target::dev_config(global)?,
         Source::Empty => {
             return Ok(Some(Side {
-                model: Database::default(),
+                model: fresh_database(),
                 major: None,
             }));
         }
@@ -164,14 +164,21 @@ async fn load_files(global: &GlobalArgs, source: &Source, major: Option<u32>) ->
     let Source::Files { path, migrations } = source else {
         return Err(usage("internal: not a file source"));
     };
-    let files = dbarch_shadow::sql_files(path)?;
     if *migrations {
-        tracing::info!(
-            "replaying {} migration file(s) from {}",
-            files.len(),
-            path.display()
-        );
+        // The directory's own format (dbarch, sqlx, golang-migrate, dbmate, Flyway, diesel),
+        // replayed by the migration runner, no-transaction files included.
+        let list = dbarch_migrate::format::load(path)?;
+        let (model, shadow) =
+            dbarch_migrate::replay::replayed_model(&list, major, &target::discover_options(global))
+                .await?;
+        let server_major = shadow.server_major;
+        shadow.stop().await;
+        return Ok(Side {
+            model,
+            major: Some(server_major),
+        });
     }
+    let files = dbarch_shadow::sql_files(path)?;
     let shadow =
         dbarch_shadow::model_of_files(&files, major, &target::discover_options(global)).await?;
     if let Some(reason) = &shadow.fallback_reason {
@@ -181,4 +188,22 @@ async fn load_files(global: &GlobalArgs, source: &Source, major: Option<u32>) ->
         model: shadow.database,
         major: Some(shadow.server_major),
     })
+}
+
+/// The model of a database just made by `CREATE DATABASE` (PostgreSQL 15+): only the `public`
+/// schema, with its standard comment and `USAGE` for everyone. Diffing against it neither
+/// creates nor drops `public`.
+fn fresh_database() -> Database {
+    Database {
+        schemas: vec![dbarch_model::Schema {
+            name: "public".into(),
+            comment: Some("standard public schema".into()),
+            grants: vec![dbarch_model::Grant {
+                grantee: "PUBLIC".into(),
+                privilege: "USAGE".into(),
+                with_grant_option: false,
+            }],
+        }],
+        ..Database::default()
+    }
 }
