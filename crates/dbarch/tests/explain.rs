@@ -1,60 +1,10 @@
 //! `dbarch explain` end to end: output formats, exit codes, @FILE, rollback of DML. Real
 //! servers; a child environment without the libpq variables so that the tests are hermetic.
 
-use std::path::Path;
-use std::process::{Command, Stdio};
-
 use dbarch_testing::{TestDb, TestServer};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run_in(cwd: &Path, args: &[&str]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dbarch"));
-    cmd.args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .env("RUST_LOG", "warn")
-        .env("NO_COLOR", "1");
-    for var in [
-        "DATABASE_URL",
-        "PGHOST",
-        "PGHOSTADDR",
-        "PGPORT",
-        "PGUSER",
-        "PGDATABASE",
-        "PGSERVICE",
-        "PGSERVICEFILE",
-        "PGPASSWORD",
-        "PGPASSFILE",
-        "DBARCH_PG_BIN",
-    ] {
-        cmd.env_remove(var);
-    }
-    let out = cmd.output().expect("run dbarch");
-    let r = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
-    r
-}
-
-impl Run {
-    #[track_caller]
-    fn code(&self, expected: i32) -> &Run {
-        assert_eq!(
-            self.code, expected,
-            "--- stdout:\n{}\n--- stderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-}
+mod common;
+use common::*;
 
 /// A database with a 200k-row table whose `category` filter is selective and unindexed.
 async fn db() -> TestDb {

@@ -6,68 +6,8 @@ use std::process::{Command, Stdio};
 
 use dbarch_testing::TestServer;
 
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    #[track_caller]
-    fn code(&self, expected: i32) -> &Run {
-        assert_eq!(
-            self.code, expected,
-            "exit code {} instead of {expected}\n--- stdout:\n{}\n--- stderr:\n{}",
-            self.code, self.stdout, self.stderr
-        );
-        assert!(!self.stderr.contains("panicked"), "{}", self.stderr);
-        self
-    }
-}
-
-fn project() -> tempfile::TempDir {
-    let dir = tempfile::Builder::new()
-        .prefix("dbarch-migrate-")
-        .tempdir()
-        .expect("tempdir");
-    std::fs::write(dir.path().join("dbarch.toml"), "").expect("write dbarch.toml");
-    dir
-}
-
-fn run_in(cwd: &Path, args: &[&str]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dbarch"));
-    cmd.args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .env("RUST_LOG", "warn")
-        .env("NO_COLOR", "1");
-    for var in [
-        "DATABASE_URL",
-        "PGHOST",
-        "PGHOSTADDR",
-        "PGPORT",
-        "PGUSER",
-        "PGDATABASE",
-        "PGSERVICE",
-        "PGSERVICEFILE",
-        "PGPASSWORD",
-        "PGPASSFILE",
-        "PGSSLMODE",
-        "PGCONNECT_TIMEOUT",
-        "DBARCH_PG_BIN",
-    ] {
-        cmd.env_remove(var);
-    }
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run dbarch {args:?}: {e}"));
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+mod common;
+use common::*;
 
 fn migration_files(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = match std::fs::read_dir(dir.join("migrations")) {
