@@ -109,7 +109,7 @@ pub fn inspect(sizes: &[usize], runs: u32, keep: bool) -> Result<Value> {
 }
 
 /// Builds the release `dbarch` binary (a no-op when up to date) and returns its path.
-fn build_dbarch() -> Result<PathBuf> {
+pub(crate) fn build_dbarch() -> Result<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .context("xtask has no parent directory")?;
@@ -223,12 +223,12 @@ fn summary(xs: &[f64]) -> Value {
 }
 
 /// Milliseconds are all the precision process timings have.
-fn round(x: f64) -> f64 {
+pub(crate) fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
 /// What the figures depend on; from /proc where available (Linux).
-fn machine() -> Value {
+pub(crate) fn machine() -> Value {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let proc_field = |file: &str, key: &str| {
         std::fs::read_to_string(file).ok().and_then(|s| {

@@ -2,6 +2,7 @@
 //! [--runs N] [--json FILE]`: see BENCHMARKS.md.
 
 mod bench;
+mod bench_backfill;
 mod schema_gen;
 
 use std::path::PathBuf;
@@ -26,6 +27,9 @@ enum Command {
 enum Benchmark {
     /// `dbarch inspect --format json` against `pg_dump --schema-only` on generated schemas.
     Inspect,
+    /// `dbarch migrate backfill` of --rows rows: rows/s, alone and under a concurrent
+    /// single-row UPDATE load, and that load's latency with and without the backfill.
+    Backfill,
 }
 
 #[derive(clap::Args)]
@@ -45,6 +49,25 @@ struct BenchArgs {
     /// is entered, for looking into the figures (EXPLAIN ANALYZE of the catalog queries).
     #[arg(long)]
     keep: bool,
+    /// backfill: rows of the table.
+    #[arg(long, default_value_t = 1_000_000)]
+    rows: u64,
+    /// backfill: --batch of the backfill.
+    #[arg(long, default_value_t = 5000)]
+    batch: u32,
+    /// backfill: --sleep of the backfill.
+    #[arg(long, default_value = "50ms")]
+    sleep: String,
+    /// backfill: sessions of the concurrent UPDATE load.
+    #[arg(long, default_value_t = 4)]
+    clients: usize,
+    /// backfill: seconds of the load alone (the baseline latency).
+    #[arg(long, default_value_t = 10.0)]
+    load_secs: f64,
+    /// backfill: seconds the backfill runs under the load before it is interrupted (then
+    /// resumed without the load).
+    #[arg(long, default_value_t = 30.0)]
+    window_secs: f64,
 }
 
 fn main() -> Result<()> {
@@ -52,6 +75,22 @@ fn main() -> Result<()> {
         Command::Bench(args) => match args.benchmark {
             Benchmark::Inspect => {
                 let doc = bench::inspect(&args.tables, args.runs, args.keep)?;
+                let text = serde_json::to_string_pretty(&doc)? + "\n";
+                if let Some(path) = &args.json {
+                    std::fs::write(path, &text)?;
+                }
+                print!("{text}");
+                Ok(())
+            }
+            Benchmark::Backfill => {
+                let doc = bench_backfill::backfill(&bench_backfill::Params {
+                    rows: args.rows,
+                    batch: args.batch,
+                    sleep: args.sleep,
+                    clients: args.clients,
+                    load_secs: args.load_secs,
+                    window_secs: args.window_secs,
+                })?;
                 let text = serde_json::to_string_pretty(&doc)? + "\n";
                 if let Some(path) = &args.json {
                     std::fs::write(path, &text)?;

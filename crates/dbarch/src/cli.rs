@@ -75,6 +75,10 @@ pub enum Command {
     /// Versioned migrations: new, plan, up, down, status, verify, baseline, adopt.
     #[command(subcommand)]
     Migrate(MigrateCommand),
+    /// Health checks of a live database (read-only): unused, duplicate and invalid indexes,
+    /// unindexed foreign keys, bloat, sequences near overflow, wraparound, cache hits,
+    /// sessions, locks, connections, pg_stat_statements, vector indexes.
+    Doctor(DoctorArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -276,6 +280,17 @@ pub struct LintArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[arg(long, short, value_enum, default_value_t = FindingsFormat::Text)]
+    pub format: FindingsFormat,
+    /// Exit 1 when a finding reaches this severity.
+    #[arg(long, value_enum, default_value_t = FailOnArg::Error)]
+    pub fail_on: FailOnArg,
+}
+
+#[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// The query, or @FILE to read it from a file.
     #[arg(value_name = "SQL|@FILE")]
@@ -416,4 +431,59 @@ pub enum MigrateCommand {
         #[command(flatten)]
         run: MigrateRun,
     },
+    /// Update a big table in batches (`UPDATE T SET ... [WHERE ...]`), paged by its primary
+    /// key, one short transaction per batch, throttled when others wait; resumable by name.
+    Backfill(BackfillArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackfillArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The table (`items`, `app.items`); it needs a primary key.
+    #[arg(long, value_name = "TABLE")]
+    pub table: String,
+    /// The assignments, as in UPDATE: "col = expr[, col2 = expr2]".
+    #[arg(long, value_name = "COL = EXPR")]
+    pub set: String,
+    /// Only the rows matching this condition.
+    #[arg(long = "where", value_name = "COND")]
+    pub where_: Option<String>,
+    /// Rows per batch (one transaction each).
+    #[arg(long, value_name = "ROWS", default_value_t = 5000)]
+    pub batch: u32,
+    /// Pause after each batch (50ms, 1s, 0); doubled up to 5s while other sessions wait on the
+    /// table, batches slow down or a replica lags.
+    #[arg(long, value_name = "DURATION", default_value = "50ms", value_parser = parse_duration)]
+    pub sleep: std::time::Duration,
+    /// The progress record's name in _dbarch.backfills (default: from table, set and where);
+    /// a re-run with the same name continues where the last one stopped.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// lock_timeout of each batch, in seconds; a batch that waits longer is tried again.
+    #[arg(long, value_name = "SECS", default_value_t = 2.0)]
+    pub lock_timeout: f64,
+    /// How many times a batch that hit lock_timeout is tried again.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub lock_retries: u32,
+}
+
+/// `50ms`, `2s`, `1.5s`, `1m`, or a bare number of milliseconds.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, "ms"),
+    };
+    let n: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration (50ms, 2s, 1m)"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" | "min" => n * 60.0,
+        _ => return Err(format!("{s:?}: unknown unit {unit:?} (ms, s, m)")),
+    };
+    std::time::Duration::try_from_secs_f64(secs).map_err(|e| format!("{s:?}: {e}"))
 }

@@ -5,6 +5,7 @@
 //! The runner takes a `tokio_postgres::Client` it is given; the binary decides where it
 //! connects. Shadow replays (drift, roundtrip) live in `replay`.
 
+pub mod backfill;
 mod error;
 pub mod format;
 pub mod history;

@@ -1,7 +1,9 @@
 //! `dbarch migrate`: wires the project directories, the target database and shadow servers to
 //! `dbarch_migrate` (the runner) and `dbarch_diff` (planning).
 
-use crate::cli::{GlobalArgs, MigrateCommand, MigrateDirs, MigrateRun, MigrateStatusFormat};
+use crate::cli::{
+    BackfillArgs, GlobalArgs, MigrateCommand, MigrateDirs, MigrateRun, MigrateStatusFormat,
+};
 use crate::exit::{self, usage};
 use crate::output::{emit, write_atomically};
 use crate::target;
@@ -75,7 +77,121 @@ pub async fn run(global: &GlobalArgs, cmd: MigrateCommand) -> Result<u8> {
             Ok(0)
         }
         MigrateCommand::Adopt { name, run } => adopt(global, name, &run).await,
+        MigrateCommand::Backfill(args) => backfill(global, &args).await,
     }
+}
+
+/// `migrate backfill`: the batches run by `dbarch_migrate::backfill`, a progress bar on a
+/// terminal's stderr, Ctrl-C stops between batches with the progress saved.
+async fn backfill(global: &GlobalArgs, args: &BackfillArgs) -> Result<u8> {
+    use dbarch_migrate::backfill::{self, BackfillOptions, Outcome};
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    use std::io::IsTerminal;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    if !args.lock_timeout.is_finite() || args.lock_timeout <= 0.0 {
+        return Err(usage("--lock-timeout must be a positive number of seconds"));
+    }
+    if args.batch == 0 {
+        return Err(usage("--batch must be at least 1"));
+    }
+    let client = target::connect(global, &args.db, true).await?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_signal = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                stop.store(true, Ordering::SeqCst);
+            }
+        })
+    };
+    let opts = BackfillOptions {
+        where_: args.where_.clone(),
+        batch: i64::from(args.batch),
+        sleep: args.sleep,
+        name: args.name.clone(),
+        lock_timeout: Duration::from_secs_f64(args.lock_timeout),
+        lock_retries: args.lock_retries,
+        stop: Some(stop.clone()),
+        ..BackfillOptions::new(&args.table, &args.set)
+    };
+    let bar = if global.quiet || !std::io::stderr().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} rows,              {per_sec}, ETA {eta} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut first = true;
+    let result = backfill::run(&client, &opts, &mut |p| {
+        if first {
+            bar.set_length(p.total);
+            bar.set_position(p.rows_done - p.rows_this_run);
+            bar.reset_eta();
+            first = false;
+        }
+        bar.set_length(p.total);
+        bar.set_position(p.rows_done);
+        bar.set_message(if p.throttled {
+            format!("(throttled: sleeping {:?})", p.sleep)
+        } else {
+            String::new()
+        });
+    })
+    .await;
+    bar.finish_and_clear();
+    on_signal.abort();
+    let r = result?;
+    if !global.quiet {
+        let secs = r.elapsed.as_secs_f64();
+        match r.outcome {
+            Outcome::AlreadyFinished => eprintln!(
+                "backfill {:?} already finished: {} rows of {} updated; nothing to do",
+                r.name, r.rows_done, r.table
+            ),
+            Outcome::Finished | Outcome::Stopped => {
+                let rate = if secs > 0.0 {
+                    r.rows_this_run as f64 / secs
+                } else {
+                    0.0
+                };
+                eprintln!(
+                    "backfill {:?} {}: {} rows of {} updated in {} batches, {:.1}s, {:.0} rows/s                      ({} rows in all, {} lock retries, {} throttled batches){}",
+                    r.name,
+                    if r.outcome == Outcome::Finished {
+                        "finished"
+                    } else {
+                        "stopped"
+                    },
+                    r.rows_this_run,
+                    r.table,
+                    r.batches,
+                    secs,
+                    rate,
+                    r.rows_done,
+                    r.lock_retries,
+                    r.throttled_batches,
+                    if r.outcome == Outcome::Stopped {
+                        "; run it again to continue"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+    }
+    Ok(
+        if r.outcome == Outcome::Stopped && stop.load(Ordering::SeqCst) {
+            130
+        } else {
+            0
+        },
+    )
 }
 
 fn project(dirs: &MigrateDirs) -> Result<Project> {

@@ -2,6 +2,7 @@
 
 mod dev;
 mod diff;
+mod doctor;
 mod example;
 mod explain;
 mod inspect;
@@ -24,5 +25,6 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Example(cmd) => example::run(&cli.global, cmd).await,
         Command::Explain(args) => explain::run(&cli.global, args).await,
         Command::Migrate(cmd) => migrate::run(&cli.global, cmd).await,
+        Command::Doctor(args) => doctor::run(&cli.global, args).await,
     }
 }

@@ -43,6 +43,16 @@ pub async fn run(global: &GlobalArgs, args: ReviewArgs) -> Result<u8> {
             },
         ),
     ));
+    // Read-only health checks on the same (read-only) session.
+    let health =
+        dbarch_query::doctor::run(clients[0], &dbarch_query::DoctorOptions::default()).await?;
+    report.push(dbarch_review::findings_section(
+        "health",
+        "Health",
+        "Operational health checks (`dbarch doctor`): unused, duplicate and invalid indexes, \
+         bloat, overflow and wraparound risks, sessions, locks and configuration.",
+        &health,
+    ));
     let text = match args.format {
         ReviewFormat::Markdown => report.to_markdown(),
         ReviewFormat::Json => report.to_json(),
