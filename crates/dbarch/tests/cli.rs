@@ -913,6 +913,15 @@ async fn lint_reports_the_examples_design_mistakes() {
     let r = run(&["review", "--url", &url]);
     r.code(0);
     assert!(r.stdout.contains("## Design findings"), "{}", r.stdout);
+    // Health does not repeat what the design section already says about the same objects,
+    // and a freshly loaded index is not "unused".
+    for repeated in ["`H002`", "`H004`", "`H020`", "`H001`"] {
+        assert!(
+            !r.stdout.contains(repeated),
+            "{repeated} repeated:\n{}",
+            r.stdout
+        );
+    }
     assert!(
         r.stdout.contains("CREATE INDEX CONCURRENTLY"),
         "{}",

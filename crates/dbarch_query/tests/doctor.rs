@@ -18,6 +18,7 @@ async fn db_with(server: &'static TestServer, setup: &str) -> (TestDb, Client) {
 fn small() -> DoctorOptions {
     DoctorOptions {
         min_table_bytes: Some(0),
+        min_table_reads: Some(0),
         long_running: Some(Duration::from_secs(3600)),
         idle_in_transaction: Some(Duration::from_millis(500)),
     }
@@ -79,6 +80,13 @@ async fn indexes(server: &'static TestServer) {
     assert!(!codes(&diags).iter().any(|c| *c == "H002" || *c == "H003"));
     // The default size threshold keeps small tables quiet.
     let diags = doctor(&db, &DoctorOptions::default()).await;
+    assert!(!codes(&diags).contains(&"H001"), "{diags:#?}");
+    // So does the read threshold: an index of a table that nobody has read yet is not unused.
+    let unread = DoctorOptions {
+        min_table_bytes: Some(0),
+        ..Default::default()
+    };
+    let diags = doctor(&db, &unread).await;
     assert!(!codes(&diags).contains(&"H001"), "{diags:#?}");
 }
 

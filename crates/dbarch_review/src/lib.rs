@@ -332,7 +332,7 @@ pub fn findings_section(id: &str, title: &str, intro: &str, diags: &[Diagnostic]
         }
         let fixes: Vec<&str> = diags.iter().filter_map(|d| d.fix.as_deref()).collect();
         if !fixes.is_empty() {
-            md.push_str("\nSuggested fixes (review each; `dbarch rules CODE` explains the rule):\n\n```sql\n");
+            md.push_str("\nSuggested fixes (review each before running it):\n\n```sql\n");
             for f in fixes {
                 md.push_str(f);
                 md.push('\n');

@@ -32,20 +32,26 @@ pub async fn run(global: &GlobalArgs, args: ReviewArgs) -> Result<u8> {
         },
         &intro.database,
     );
+    let design = dbarch_lint::lint_schema(
+        &intro.database,
+        &dbarch_lint::Context {
+            server_major: u32::try_from(intro.server.major()).ok(),
+        },
+    );
     report.push(dbarch_review::findings_section(
         "design",
         "Design findings",
         "Schema design and pgvector rules (`dbarch lint`) on the live schema.",
-        &dbarch_lint::lint_schema(
-            &intro.database,
-            &dbarch_lint::Context {
-                server_major: u32::try_from(intro.server.major()).ok(),
-            },
-        ),
+        &design,
     ));
-    // Read-only health checks on the same (read-only) session.
-    let health =
-        dbarch_query::doctor::run(clients[0], &dbarch_query::DoctorOptions::default()).await?;
+    // Read-only health checks on the same (read-only) session. A finding the design section
+    // already gives for the same object is not repeated.
+    let health: Vec<_> =
+        dbarch_query::doctor::run(clients[0], &dbarch_query::DoctorOptions::default())
+            .await?
+            .into_iter()
+            .filter(|h| !already_reported(h, &design))
+            .collect();
     report.push(dbarch_review::findings_section(
         "health",
         "Health",
@@ -62,4 +68,16 @@ pub async fn run(global: &GlobalArgs, args: ReviewArgs) -> Result<u8> {
         eprintln!("dbarch: wrote the review to {}", out.display());
     }
     Ok(0)
+}
+
+/// Doctor checks that restate a lint rule, by code: (doctor, lint).
+const SAME_FINDING: &[(&str, &str)] = &[("H002", "S003"), ("H004", "S001"), ("H020", "V002")];
+
+fn already_reported(h: &dbarch_report::Diagnostic, design: &[dbarch_report::Diagnostic]) -> bool {
+    SAME_FINDING.iter().any(|(health, lint)| {
+        h.code == *health
+            && design
+                .iter()
+                .any(|d| d.code == *lint && d.object.is_some() && d.object == h.object)
+    })
 }

@@ -148,6 +148,7 @@ pub(crate) fn size(bytes: i64) -> String {
 fn unused_indexes(rows: &[Row], o: &DoctorOptions) -> Vec<Diagnostic> {
     rows.iter()
         .filter(|r| r.get::<_, i64>(4) >= o.min_table_bytes())
+        .filter(|r| r.get::<_, i64>(6) >= o.min_table_reads())
         .map(|r| {
             let (s, t, i): (String, String, String) = (r.get(0), r.get(1), r.get(2));
             let since: Option<String> = r.get(5);

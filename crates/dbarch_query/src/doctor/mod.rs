@@ -16,6 +16,9 @@ pub struct DoctorOptions {
     /// Below this size a table (or the waste of a bloated relation) is too small to matter
     /// for the unused-index and bloat checks. Default 10 MiB.
     pub min_table_bytes: Option<u64>,
+    /// An index counts as unused only once its table has been read this many times (scans of
+    /// any kind): right after a load nothing has used anything yet. Default 1,000.
+    pub min_table_reads: Option<u64>,
     /// A query running longer than this is reported. Default 5 minutes.
     pub long_running: Option<Duration>,
     /// A session idle in a transaction longer than this is reported. Default 1 minute.
@@ -26,6 +29,10 @@ impl DoctorOptions {
     pub(crate) fn min_table_bytes(&self) -> i64 {
         self.min_table_bytes
             .map_or(10 << 20, |b| i64::try_from(b).unwrap_or(i64::MAX))
+    }
+    pub(crate) fn min_table_reads(&self) -> i64 {
+        self.min_table_reads
+            .map_or(1000, |n| i64::try_from(n).unwrap_or(i64::MAX))
     }
     pub(crate) fn long_running_secs(&self) -> f64 {
         self.long_running.map_or(300.0, |d| d.as_secs_f64())

@@ -1,9 +1,12 @@
 -- Indexes never scanned since the statistics were reset, that enforce nothing (not unique,
--- not primary key, not backing a constraint), with the size of their table.
+-- not primary key, not backing a constraint), with the size of their table and how often the
+-- table was read otherwise (an index on a table nobody reads yet is not "unused").
 SELECT n.nspname::text, t.relname::text, i.relname::text,
        pg_relation_size(i.oid)::int8, pg_total_relation_size(t.oid)::int8,
-       (SELECT stats_reset::text FROM pg_stat_database WHERE datname = current_database())
+       (SELECT stats_reset::text FROM pg_stat_database WHERE datname = current_database()),
+       (coalesce(st.seq_scan, 0) + coalesce(st.idx_scan, 0))::int8
 FROM pg_stat_user_indexes s
+JOIN pg_stat_user_tables st ON st.relid = s.relid
 JOIN pg_index x ON x.indexrelid = s.indexrelid
 JOIN pg_class i ON i.oid = x.indexrelid
 JOIN pg_class t ON t.oid = x.indrelid
