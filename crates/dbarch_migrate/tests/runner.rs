@@ -1,7 +1,7 @@
 //! The runner against real PostgreSQL servers (dbarch_testing): history, failures, resume,
 //! down, concurrency, lock_timeout retries, imported histories, orphans.
 
-use dbarch_migrate::{DownTarget, Error, Options, State, load, runner};
+use dbarch_migrate::{DownTarget, Error, Migration, Options, State, load, runner};
 use dbarch_testing::{TestDb, TestServer};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -10,6 +10,14 @@ fn write(dir: &Path, files: &[(&str, &str)]) {
     for (name, text) in files {
         std::fs::write(dir.join(name), text).unwrap();
     }
+}
+
+/// A migrations directory holding `files`, loaded (the directory lives as long as the guard).
+fn migrations(files: &[(&str, &str)]) -> (tempfile::TempDir, Vec<Migration>) {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), files);
+    let ms = load(dir.path()).unwrap();
+    (dir, ms)
 }
 
 fn quick() -> Options {
@@ -50,19 +58,14 @@ fn versions(done: &[runner::Done]) -> Vec<&str> {
 #[tokio::test]
 async fn up_to_is_inclusive_then_down_by_steps_to_and_all() {
     let db = TestServer::pg18().create_db().await;
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        &[
-            ("1_a.sql", "CREATE TABLE a (x int);"),
-            ("1_a.down.sql", "DROP TABLE a;"),
-            ("2_b.sql", "CREATE TABLE b (x int);"),
-            ("2_b.down.sql", "DROP TABLE b;"),
-            ("3_c.sql", "CREATE TABLE c (x int);"),
-            ("3_c.down.sql", "DROP TABLE c;"),
-        ],
-    );
-    let ms = load(dir.path()).unwrap();
+    let (_dir, ms) = migrations(&[
+        ("1_a.sql", "CREATE TABLE a (x int);"),
+        ("1_a.down.sql", "DROP TABLE a;"),
+        ("2_b.sql", "CREATE TABLE b (x int);"),
+        ("2_b.down.sql", "DROP TABLE b;"),
+        ("3_c.sql", "CREATE TABLE c (x int);"),
+        ("3_c.down.sql", "DROP TABLE c;"),
+    ]);
     let c = db.client().await;
     let planned = runner::up(&c, &ms, None, true, &quick()).await.unwrap();
     assert_eq!(versions(&planned), ["1", "2", "3"]);
@@ -105,16 +108,11 @@ async fn up_to_is_inclusive_then_down_by_steps_to_and_all() {
 #[tokio::test]
 async fn a_missing_down_file_is_named_and_nothing_runs() {
     let db = TestServer::pg15().create_db().await;
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        &[
-            ("1_a.sql", "CREATE TABLE a (x int);"),
-            ("2_b.sql", "CREATE TABLE b (x int);"),
-            ("2_b.down.sql", "DROP TABLE b;"),
-        ],
-    );
-    let ms = load(dir.path()).unwrap();
+    let (_dir, ms) = migrations(&[
+        ("1_a.sql", "CREATE TABLE a (x int);"),
+        ("2_b.sql", "CREATE TABLE b (x int);"),
+        ("2_b.down.sql", "DROP TABLE b;"),
+    ]);
     let c = db.client().await;
     runner::up(&c, &ms, None, false, &quick()).await.unwrap();
     let e = runner::down(&c, &ms, &DownTarget::All, &quick())
@@ -129,15 +127,10 @@ async fn a_missing_down_file_is_named_and_nothing_runs() {
 #[tokio::test]
 async fn a_failed_transactional_migration_leaves_nothing() {
     let db = TestServer::pg18().create_db().await;
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        &[
-            ("1_a.sql", "CREATE TABLE a (x int);"),
-            ("2_b.sql", "CREATE TABLE b (x int);\nSELECT 1/0;\n"),
-        ],
-    );
-    let ms = load(dir.path()).unwrap();
+    let (_dir, ms) = migrations(&[
+        ("1_a.sql", "CREATE TABLE a (x int);"),
+        ("2_b.sql", "CREATE TABLE b (x int);\nSELECT 1/0;\n"),
+    ]);
     let c = db.client().await;
     let e = runner::up(&c, &ms, None, false, &quick())
         .await
@@ -263,12 +256,7 @@ async fn lock_timeout_gives_up_retries_and_succeeds_after_release() {
     let db = TestServer::pg18().create_db().await;
     let setup = db.client().await;
     setup.batch_execute("CREATE TABLE t (x int)").await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        &[("1_alter.sql", "ALTER TABLE t ADD COLUMN y int;")],
-    );
-    let ms = load(dir.path()).unwrap();
+    let (dir, ms) = migrations(&[("1_alter.sql", "ALTER TABLE t ADD COLUMN y int;")]);
 
     let holder = db.client().await;
     holder
@@ -331,15 +319,10 @@ async fn sqlx_history_is_imported() {
     )
     .await
     .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        &[
-            ("0001_a.sql", "CREATE TABLE a (x int);"),
-            ("0002_b.sql", "CREATE TABLE b (x int);"),
-        ],
-    );
-    let ms = load(dir.path()).unwrap();
+    let (_dir, ms) = migrations(&[
+        ("0001_a.sql", "CREATE TABLE a (x int);"),
+        ("0002_b.sql", "CREATE TABLE b (x int);"),
+    ]);
     let status = runner::status(&c, &ms).await.unwrap();
     assert_eq!(
         status.iter().map(|s| s.state).collect::<Vec<_>>(),
@@ -361,15 +344,10 @@ async fn sqlx_history_is_imported() {
 #[tokio::test]
 async fn baseline_marks_without_running() {
     let db = TestServer::pg15().create_db().await;
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        &[
-            ("1_a.sql", "SELECT 1/0;"),
-            ("2_b.sql", "CREATE TABLE b ();"),
-        ],
-    );
-    let ms = load(dir.path()).unwrap();
+    let (_dir, ms) = migrations(&[
+        ("1_a.sql", "SELECT 1/0;"),
+        ("2_b.sql", "CREATE TABLE b ();"),
+    ]);
     let c = db.client().await;
     let done = runner::baseline(&c, &ms, "1", &quick()).await.unwrap();
     assert_eq!(versions(&done), ["1"]);
@@ -444,15 +422,10 @@ async fn an_invalid_index_from_a_failed_concurrent_build_is_rebuilt() {
         .batch_execute("CREATE TABLE t (x int); INSERT INTO t VALUES (1), (1)")
         .await
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        &[(
-            "1_u.sql",
-            "-- dbarch:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS t_u ON t (x);",
-        )],
-    );
-    let ms = load(dir.path()).unwrap();
+    let (_dir, ms) = migrations(&[(
+        "1_u.sql",
+        "-- dbarch:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS t_u ON t (x);",
+    )]);
     let c = db.client().await;
     let e = runner::up(&c, &ms, None, false, &quick())
         .await
@@ -485,16 +458,11 @@ async fn golang_migrate_history_is_imported() {
     )
     .await
     .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        &[
-            ("1_a.up.sql", "CREATE TABLE a ();"),
-            ("2_b.up.sql", "CREATE TABLE b ();"),
-            ("3_c.up.sql", "CREATE TABLE c ();"),
-        ],
-    );
-    let ms = load(dir.path()).unwrap();
+    let (_dir, ms) = migrations(&[
+        ("1_a.up.sql", "CREATE TABLE a ();"),
+        ("2_b.up.sql", "CREATE TABLE b ();"),
+        ("3_c.up.sql", "CREATE TABLE c ();"),
+    ]);
     let done = runner::up(&c, &ms, None, false, &quick()).await.unwrap();
     assert_eq!(
         versions(&done),
@@ -507,20 +475,15 @@ async fn golang_migrate_history_is_imported() {
 #[tokio::test]
 async fn roundtrip_finds_a_down_that_forgets_something() {
     let server = TestServer::pg18();
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        &[
-            ("1_a.sql", "CREATE TABLE a (x int);"),
-            ("1_a.down.sql", "DROP TABLE a;"),
-            (
-                "2_b.sql",
-                "CREATE TABLE b (x int);\nALTER TABLE a ADD COLUMN forgotten int;",
-            ),
-            ("2_b.down.sql", "DROP TABLE b;"),
-        ],
-    );
-    let ms = load(dir.path()).unwrap();
+    let (_dir, ms) = migrations(&[
+        ("1_a.sql", "CREATE TABLE a (x int);"),
+        ("1_a.down.sql", "DROP TABLE a;"),
+        (
+            "2_b.sql",
+            "CREATE TABLE b (x int);\nALTER TABLE a ADD COLUMN forgotten int;",
+        ),
+        ("2_b.down.sql", "DROP TABLE b;"),
+    ]);
     let discover = dbarch_pg::DiscoverOptions {
         pg_bin: Some(server.install().bin_dir.clone()),
         major: None,
@@ -547,12 +510,7 @@ async fn readers_never_queue_behind_a_waiting_migration_for_longer_than_lock_tim
     let db = TestServer::pg18().create_db().await;
     let setup = db.client().await;
     setup.batch_execute("CREATE TABLE t (x int)").await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        &[("1_alter.sql", "ALTER TABLE t ADD COLUMN y int;")],
-    );
-    let ms = load(dir.path()).unwrap();
+    let (_dir, ms) = migrations(&[("1_alter.sql", "ALTER TABLE t ADD COLUMN y int;")]);
     // A long transaction that read t: the ALTER's ACCESS EXCLUSIVE request waits for it, and
     // every later reader of t queues behind that request.
     let long = db.client().await;
@@ -604,15 +562,10 @@ async fn flyway_and_diesel_histories_are_imported() {
     )
     .await
     .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        &[
-            ("V1_1__a.sql", "CREATE TABLE a ();"),
-            ("V1_2__b.sql", "CREATE TABLE b ();"),
-        ],
-    );
-    let ms = load(dir.path()).unwrap();
+    let (_dir, ms) = migrations(&[
+        ("V1_1__a.sql", "CREATE TABLE a ();"),
+        ("V1_2__b.sql", "CREATE TABLE b ();"),
+    ]);
     let done = runner::up(&c, &ms, None, false, &quick()).await.unwrap();
     assert_eq!(versions(&done), ["1.2"]);
 
