@@ -3,7 +3,7 @@
 
 use dbarch_migrate::Error;
 use dbarch_migrate::backfill::{self, BackfillOptions, Outcome};
-use dbarch_testing::TestServer;
+use dbarch_testing::{TestDb, TestServer};
 use std::time::Duration;
 
 fn opts(table: &str, set: &str) -> BackfillOptions {
@@ -12,6 +12,19 @@ fn opts(table: &str, set: &str) -> BackfillOptions {
         sleep: Duration::ZERO,
         ..BackfillOptions::new(table, set)
     }
+}
+
+/// A database with `items (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)` holding ids 1..=rows.
+async fn items(rows: u32) -> (TestDb, tokio_postgres::Client) {
+    let db = TestServer::pg18().create_db().await;
+    let c = db.client().await;
+    c.batch_execute(&format!(
+        "CREATE TABLE items (id int PRIMARY KEY, n int NOT NULL DEFAULT 0);
+         INSERT INTO items (id) SELECT g FROM generate_series(1, {rows}) g;"
+    ))
+    .await
+    .unwrap();
+    (db, c)
 }
 
 async fn counts(client: &tokio_postgres::Client, sql: &str) -> Vec<(i32, i64)> {
@@ -113,14 +126,7 @@ async fn where_and_composite_key() {
 
 #[tokio::test]
 async fn resumes_after_an_interruption_without_updating_twice() {
-    let db = TestServer::pg18().create_db().await;
-    let c = db.client().await;
-    c.batch_execute(
-        "CREATE TABLE items (id int PRIMARY KEY, n int NOT NULL DEFAULT 0);
-         INSERT INTO items (id) SELECT g FROM generate_series(1, 20000) g;",
-    )
-    .await
-    .unwrap();
+    let (_db, c) = items(20000).await;
     let stopped = backfill::run(
         &c,
         &BackfillOptions {
@@ -236,14 +242,7 @@ async fn refusals_are_input_errors() {
 
 #[tokio::test]
 async fn retries_a_batch_blocked_by_a_lock() {
-    let db = TestServer::pg18().create_db().await;
-    let c = db.client().await;
-    c.batch_execute(
-        "CREATE TABLE items (id int PRIMARY KEY, n int NOT NULL DEFAULT 0);
-         INSERT INTO items (id) SELECT g FROM generate_series(1, 100) g;",
-    )
-    .await
-    .unwrap();
+    let (db, c) = items(100).await;
     let holder = db.client().await;
     holder
         .batch_execute("BEGIN; SELECT * FROM items WHERE id = 50 FOR UPDATE")
@@ -274,14 +273,7 @@ async fn retries_a_batch_blocked_by_a_lock() {
 
 #[tokio::test]
 async fn throttles_while_other_sessions_wait_on_the_table() {
-    let db = TestServer::pg18().create_db().await;
-    let c = db.client().await;
-    c.batch_execute(
-        "CREATE TABLE items (id int PRIMARY KEY, n int NOT NULL DEFAULT 0);
-         INSERT INTO items (id) SELECT g FROM generate_series(1, 1000) g;",
-    )
-    .await
-    .unwrap();
+    let (db, c) = items(1000).await;
     // A session waiting on a row lock of the table (held by another, outside the backfill).
     let holder = db.client().await;
     holder
@@ -325,14 +317,7 @@ async fn throttles_while_other_sessions_wait_on_the_table() {
 
 #[tokio::test]
 async fn two_runs_of_the_same_backfill_take_turns() {
-    let db = TestServer::pg18().create_db().await;
-    let c = db.client().await;
-    c.batch_execute(
-        "CREATE TABLE items (id int PRIMARY KEY, n int NOT NULL DEFAULT 0);
-         INSERT INTO items (id) SELECT g FROM generate_series(1, 20000) g;",
-    )
-    .await
-    .unwrap();
+    let (db, c) = items(20000).await;
     // Both create the progress row first (then run at once).
     backfill::run(
         &c,
