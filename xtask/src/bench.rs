@@ -200,7 +200,7 @@ fn time(mut cmd: Command) -> Result<f64> {
     Ok(secs)
 }
 
-fn median(xs: &[f64]) -> f64 {
+pub(crate) fn median(xs: &[f64]) -> f64 {
     let mut v = xs.to_vec();
     v.sort_by(f64::total_cmp);
     let n = v.len();
@@ -211,7 +211,7 @@ fn median(xs: &[f64]) -> f64 {
     }
 }
 
-fn summary(xs: &[f64]) -> Value {
+pub(crate) fn summary(xs: &[f64]) -> Value {
     let min = xs.iter().copied().fold(f64::INFINITY, f64::min);
     let max = xs.iter().copied().fold(0.0, f64::max);
     json!({

@@ -1,8 +1,10 @@
-//! Project tasks. `cargo run --release -p xtask -- bench [inspect] [--tables 1000,10000]
-//! [--runs N] [--json FILE]`: see BENCHMARKS.md.
+//! Project tasks. `cargo run --release -p xtask -- bench [inspect|backfill|migrate|diff]
+//! [--tables 1000,10000] [--runs N] [--json FILE]`: see BENCHMARKS.md.
 
 mod bench;
 mod bench_backfill;
+mod bench_diff;
+mod bench_migrate;
 mod schema_gen;
 
 use std::path::PathBuf;
@@ -30,15 +32,24 @@ enum Benchmark {
     /// `dbarch migrate backfill` of --rows rows: rows/s, alone and under a concurrent
     /// single-row UPDATE load, and that load's latency with and without the backfill.
     Backfill,
+    /// `dbarch migrate up` of --migrations small migrations against one `psql -X -1 -f` per
+    /// file.
+    Migrate,
+    /// `dbarch_diff::diff` + `plan` of two in-memory models of --tables tables (default
+    /// 10,000), the second with a few hundred changes.
+    Diff,
 }
 
 #[derive(clap::Args)]
 struct BenchArgs {
     #[arg(value_enum, default_value_t = Benchmark::Inspect)]
     benchmark: Benchmark,
-    /// Schema sizes to measure, in tables.
+    /// Schema sizes to measure, in tables (diff: the first one, default 10,000).
     #[arg(long, value_delimiter = ',', default_values_t = [1000, 10000])]
     tables: Vec<usize>,
+    /// migrate: how many migrations to generate.
+    #[arg(long, default_value_t = 200)]
+    migrations: usize,
     /// Timed runs of each tool per size (after one warm-up run each).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     runs: u32,
@@ -82,6 +93,19 @@ fn main() -> Result<()> {
                 print!("{text}");
                 Ok(())
             }
+            Benchmark::Migrate => {
+                let doc = bench_migrate::migrate(args.migrations, args.runs)?;
+                output(&doc, args.json.as_deref())
+            }
+            Benchmark::Diff => {
+                let tables = if args.tables == [1000, 10000] {
+                    10_000
+                } else {
+                    args.tables[0]
+                };
+                let doc = bench_diff::diff_bench(tables, args.runs)?;
+                output(&doc, args.json.as_deref())
+            }
             Benchmark::Backfill => {
                 let doc = bench_backfill::backfill(&bench_backfill::Params {
                     rows: args.rows,
@@ -100,4 +124,13 @@ fn main() -> Result<()> {
             }
         },
     }
+}
+
+fn output(doc: &serde_json::Value, json: Option<&std::path::Path>) -> Result<()> {
+    let text = serde_json::to_string_pretty(doc)? + "\n";
+    if let Some(path) = json {
+        std::fs::write(path, &text)?;
+    }
+    print!("{text}");
+    Ok(())
 }

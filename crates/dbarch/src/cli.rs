@@ -59,7 +59,9 @@ pub enum Command {
     /// Compare two schemas and print the migration from one to the other (exit 1 when they
     /// differ, like diff).
     Diff(DiffArgs),
-    /// Lint a database's schema: schema design and pgvector rules (`dbarch rules` lists them).
+    /// Lint migration files (PATH...: files, directories, `-` for stdin) for migration
+    /// safety, or with no PATH a database's schema (schema design and pgvector rules);
+    /// `dbarch rules` lists the rules.
     Lint(LintArgs),
     /// List the lint rules, or explain one (`dbarch rules S001`).
     Rules {
@@ -242,6 +244,16 @@ pub enum FindingsFormat {
     Json,
 }
 
+/// How findings are written: for people, for programs, for code scanning, for GitHub
+/// Actions annotations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    Text,
+    Json,
+    Sarif,
+    Github,
+}
+
 /// `--fail-on`: findings at or above this severity make the command exit 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FailOnArg {
@@ -264,13 +276,32 @@ impl From<FailOnArg> for dbarch_report::FailOn {
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
+    /// Migration files or directories of them (`-` reads stdin). Without PATH (and without
+    /// --schema-dir or --since) the schema of the database is linted.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<std::path::PathBuf>,
     #[command(flatten)]
     pub db: DbArgs,
-    #[arg(long, short, value_enum, default_value_t = FindingsFormat::Text)]
-    pub format: FindingsFormat,
-    /// Exit 1 when a finding reaches this severity.
-    #[arg(long, value_enum, default_value_t = FailOnArg::Error)]
-    pub fail_on: FailOnArg,
+    /// Lint a desired-state directory of .sql files (loaded into a throwaway server).
+    #[arg(long, value_name = "DIR", conflicts_with = "paths")]
+    pub schema_dir: Option<std::path::PathBuf>,
+    /// Only the .sql files changed since this git ref (in PATH..., default the current
+    /// directory).
+    #[arg(long, value_name = "GIT_REF")]
+    pub since: Option<String>,
+    /// Run each migration on a throwaway server holding the target's schema (or the replayed
+    /// history) and report the locks, rewrites and scans each statement really takes.
+    #[arg(long)]
+    pub trace: bool,
+    /// The configuration file (default: dbarch.toml in the current directory, if any).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    #[arg(long, short, value_enum, default_value_t = LintFormat::Text)]
+    pub format: LintFormat,
+    /// Exit 1 when a finding reaches this severity (default error, or dbarch.toml's
+    /// [lint] fail_on).
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOnArg>,
     /// Only these schemas (repeatable).
     #[arg(long = "schema", value_name = "NAME")]
     pub schemas: Vec<String>,
@@ -434,6 +465,44 @@ pub enum MigrateCommand {
     /// Update a big table in batches (`UPDATE T SET ... [WHERE ...]`), paged by its primary
     /// key, one short transaction per batch, throttled when others wait; resumable by name.
     Backfill(BackfillArgs),
+    /// Rehearse the pending migrations on a shadow server: the applied ones replayed, every
+    /// table filled with synthetic rows, then each pending statement run and traced
+    /// (duration, locks, rewrites, full scans). Never writes to the target. Exit 1 when a
+    /// migration fails on the rehearsal data.
+    Test(MigrateTestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateTestArgs {
+    /// The database whose history says which migrations are applied (read only; also
+    /// DATABASE_URL, PG*, else the dev server).
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub dirs: MigrateDirs,
+    /// Rows per table.
+    #[arg(long, value_name = "N", default_value_t = 10_000, conflicts_with = "like")]
+    pub rows: u64,
+    /// Rows per table as this database's statistics estimate them (pg_class.reltuples),
+    /// capped by --max-rows.
+    #[arg(long, value_name = "URL")]
+    pub like: Option<String>,
+    /// The cap on --like's row counts.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    pub max_rows: u64,
+    /// Rehearse the last N migrations (the others count as applied) without reading any
+    /// database's history.
+    #[arg(long, value_name = "N")]
+    pub last: Option<usize>,
+    /// Seed of the data generator.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Warn about a lock that blocks writes (AccessExclusiveLock: also reads) held longer
+    /// than this, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 1.0)]
+    pub lock_warn: f64,
+    #[arg(long, short, value_enum, default_value_t = FindingsFormat::Text)]
+    pub format: FindingsFormat,
 }
 
 #[derive(Debug, Args)]

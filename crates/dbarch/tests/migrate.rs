@@ -228,89 +228,304 @@ async fn eight_concurrent_up_processes_apply_each_migration_once() {
     assert_eq!(n, 3);
 }
 
-/// kill -9 at random points of `up`, then `up` again: the result equals an uninterrupted run
-/// (a transactional migration is all or nothing with its history row; a non-transactional
-/// one records each statement in the same implicit transaction as the statement).
+/// Fixed-seed pseudo-random numbers (xorshift), so that a failure can be replayed.
+struct Seeded(u64);
+
+impl Seeded {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// 50 migrations, every fourth non-transactional. Each one creates a table with rows and
+/// alters and updates the previous table, so that any statement applied twice or lost shows
+/// in the schema or the data.
+fn fifty_migrations(dir: &Path) {
+    for i in 1..=50 {
+        let mut sql = String::new();
+        if i % 4 == 0 {
+            sql.push_str("-- dbarch:no-transaction\n");
+        }
+        sql.push_str(&format!(
+            "CREATE TABLE t{i} (id int PRIMARY KEY, v text NOT NULL);\n\
+             INSERT INTO t{i} SELECT g, md5(g::text) FROM generate_series(1, {}) g;\n",
+            i * 10
+        ));
+        if i > 1 {
+            let p = i - 1;
+            sql.push_str(&format!(
+                "ALTER TABLE t{p} ADD COLUMN c{i} int NOT NULL DEFAULT {i};\n\
+                 UPDATE t{p} SET v = v || '+{i}' WHERE id % 3 = 0;\n"
+            ));
+        }
+        sql.push_str("SELECT pg_sleep(0.02);\n");
+        if i % 4 == 0 {
+            // Statement by statement, each recorded with its progress.
+            sql.push_str(&format!(
+                "CREATE INDEX CONCURRENTLY IF NOT EXISTS t{i}_v ON t{i} (v);\n\
+                 INSERT INTO t{i} SELECT -id, v FROM t{i};\n\
+                 SELECT pg_sleep(0.03);\n\
+                 UPDATE t{i} SET v = upper(v) WHERE id < 0;\n"
+            ));
+        }
+        std::fs::write(dir.join(format!("{i:03}_t{i}.sql")), sql).unwrap();
+    }
+}
+
+/// What must be equal after an interrupted and an uninterrupted run: the schema (inspect
+/// JSON), every table's rows (count and checksum) and the history.
+async fn outcome(
+    db: &dbarch_testing::TestDb,
+    cwd: &Path,
+) -> (serde_json::Value, Vec<String>, Vec<String>) {
+    let r = run_in(cwd, &["inspect", "--url", &db.url(), "--format", "json"]);
+    r.code(0);
+    let schema = json(&r.stdout);
+    let client = db.client().await;
+    let mut data = Vec::new();
+    for i in 1..=50 {
+        let row = client
+            .query_one(
+                &format!(
+                    "SELECT count(*)::text || ' ' || md5(string_agg(t::text, ',' ORDER BY id)) \
+                     FROM t{i} t"
+                ),
+                &[],
+            )
+            .await
+            .unwrap();
+        data.push(format!("t{i}: {}", row.get::<_, String>(0)));
+    }
+    let history = client
+        .query(
+            "SELECT format('%s %s %s %s %s', version, name, checksum, success, statements_done) \
+             FROM _dbarch.migrations ORDER BY version",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    (schema, data, history)
+}
+
+/// kill -9 at three points of a 50-migration `up` (after a seeded number of migrations, and
+/// in the middle of a non-transactional one), then `up` again: the schema, the data and the
+/// history equal those of an uninterrupted run on another database. A transactional
+/// migration is all or nothing with its history row; a non-transactional one records each
+/// statement in the same implicit transaction as the statement.
 #[tokio::test]
 async fn kill_9_during_up_then_up_again_gives_the_uninterrupted_result() {
-    let db = TestServer::pg15().create_db().await;
+    let (db, reference) = (
+        TestServer::pg15().create_db().await,
+        TestServer::pg15().create_db().await,
+    );
     let url = db.url();
     let p = project();
     let m = p.path().join("migrations");
     std::fs::create_dir(&m).unwrap();
-    const N: i64 = 30;
-    for i in 1..=N {
-        let mut sql = format!(
-            "CREATE TABLE t{i} (x int);\nINSERT INTO t{i} SELECT generate_series(1, {i});\n\
-             SELECT pg_sleep(0.03);\n"
-        );
-        if i % 5 == 0 {
-            // Non-transactional: statement by statement, progress recorded with each one.
-            sql = format!(
-                "-- dbarch:no-transaction\n{sql}\
-                 CREATE INDEX CONCURRENTLY IF NOT EXISTS t{i}_x ON t{i} (x);\n\
-                 INSERT INTO t{i} SELECT -x FROM t{i};\n"
-            );
-        }
-        std::fs::write(m.join(format!("{i:03}_t{i}.sql")), sql).unwrap();
-    }
+    fifty_migrations(&m);
+    run_in(p.path(), &["migrate", "up", "--url", &reference.url()]).code(0);
+
     let c = db.client().await;
-    let mut finished = false;
-    let mut interrupted = 0;
-    for round in 0..60 {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dbarch"));
-        cmd.args(["migrate", "up", "--url", &url])
-            .current_dir(p.path())
-            .env("RUST_LOG", "error")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let mut child = cmd.spawn().unwrap();
-        if round < 8 {
-            std::thread::sleep(std::time::Duration::from_millis(20 + fastrand_ms(round)));
-            if child.try_wait().unwrap().is_none() {
-                child.kill().unwrap(); // SIGKILL
-                child.wait().unwrap();
-                let done: i64 = c
-                    .query_one(
-                        "SELECT CASE WHEN to_regclass('_dbarch.migrations') IS NULL THEN 0 \
-                         ELSE (SELECT count(*) FROM _dbarch.migrations) END",
-                        &[],
-                    )
-                    .await
-                    .unwrap()
-                    .get(0);
-                if done > 0 && done < N {
-                    interrupted += 1;
-                }
-                continue;
-            }
-        }
-        let status = child.wait().unwrap();
-        assert!(status.success(), "round {round}: {status}");
-        finished = true;
-        break;
-    }
-    assert!(finished);
-    assert!(interrupted > 0, "no kill landed in the middle of the run");
-    let n: i64 = c
-        .query_one("SELECT count(*) FROM _dbarch.migrations WHERE success", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(n, N);
-    for i in 1..=N {
-        let rows: i64 = c
-            .query_one(&format!("SELECT count(*) FROM t{i}"), &[])
+    let progress = async || -> (i64, bool) {
+        let row = c
+            .query_one(
+                "SELECT CASE WHEN to_regclass('_dbarch.migrations') IS NULL THEN 0 \
+                 ELSE (SELECT count(*) FROM _dbarch.migrations WHERE success) END, \
+                 CASE WHEN to_regclass('_dbarch.migrations') IS NULL THEN false \
+                 ELSE EXISTS (SELECT FROM _dbarch.migrations \
+                              WHERE NOT success AND statements_done BETWEEN 1 AND 5) END",
+                &[],
+            )
             .await
-            .unwrap()
-            .get(0);
-        let expected = if i % 5 == 0 { 2 * i } else { i };
-        assert_eq!(rows, expected, "t{i}");
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    let mut rng = Seeded(0x5eed_dba7);
+    // Kill points: after 3..15 migrations; part-way through a non-transactional migration
+    // after 16..30; after 31..45.
+    let kills = [
+        (3 + rng.below(13) as i64, false),
+        (16 + rng.below(15) as i64, true),
+        (31 + rng.below(15) as i64, false),
+    ];
+    for (k, (at, part_way)) in kills.into_iter().enumerate() {
+        let mut child = dbarch_cmd(p.path(), &["migrate", "up", "--url", &url])
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        loop {
+            let (applied, partial) = progress().await;
+            if applied >= at && (!part_way || partial) {
+                break;
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("kill {k}: up ended ({status}) before the kill point {at}/{part_way}");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let (applied, _) = progress().await;
+        assert!(applied < 50, "kill {k} came after the end");
     }
+    run_in(p.path(), &["migrate", "up", "--url", &url]).code(0);
+
+    let (schema, data, history) = outcome(&db, p.path()).await;
+    let (schema_ref, data_ref, history_ref) = outcome(&reference, p.path()).await;
+    assert_eq!(history.len(), 50);
+    assert_eq!(history, history_ref);
+    assert_eq!(data, data_ref);
+    assert_eq!(schema, schema_ref);
 }
 
-/// A spread of kill delays without a random number crate: 0..250 ms.
-fn fastrand_ms(round: u64) -> u64 {
-    (round * 7919 + 104_729) % 250
+/// Ctrl-C while `up` runs a long statement: the statement is cancelled, a transactional
+/// migration rolls back (no table, no history row), a non-transactional one keeps what it
+/// recorded, exit code 130 with one line saying so, the advisory lock is free, and the next
+/// `up` completes.
+#[tokio::test]
+async fn ctrl_c_during_up_cancels_rolls_back_and_exits_130() {
+    let db = TestServer::pg18().create_db().await;
+    let url = db.url();
+    let c = db.client().await;
+    // The migrations sleep 30 s until the test sets this to 0 (new sessions read it).
+    let sleep = async |secs: &str| {
+        c.batch_execute(&format!(
+            "ALTER DATABASE \"{}\" SET dbarch_test.sleep = '{secs}'",
+            db.name
+        ))
+        .await
+        .unwrap();
+    };
+    sleep("30").await;
+    let p = project();
+    let m = p.path().join("migrations");
+    std::fs::create_dir(&m).unwrap();
+    let slow = "SELECT pg_sleep(current_setting('dbarch_test.sleep')::float8);";
+    std::fs::write(m.join("1_first.sql"), "CREATE TABLE first (x int);").unwrap();
+    std::fs::write(
+        m.join("2_slow.sql"),
+        format!("CREATE TABLE slow (x int);\nINSERT INTO slow VALUES (1);\n{slow}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        m.join("3_nontx.sql"),
+        format!(
+            "-- dbarch:no-transaction\nCREATE TABLE n1 (x int);\n{slow}\nCREATE TABLE n2 (x int);\n"
+        ),
+    )
+    .unwrap();
+
+    let interrupt = async || -> Run {
+        let child = dbarch_cmd(p.path(), &["migrate", "up", "--url", &url])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Until the sleep is visible in pg_stat_activity.
+        loop {
+            let sleeping: bool = c
+                .query_one(
+                    "SELECT EXISTS (SELECT FROM pg_stat_activity \
+                     WHERE datname = current_database() AND pid <> pg_backend_pid() \
+                       AND wait_event = 'PgSleep')",
+                    &[],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            if sleeping {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let killed = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        Run::from_output(child.wait_with_output().unwrap())
+    };
+    let exists = async |rel: &str| -> bool {
+        c.query_one("SELECT to_regclass($1) IS NOT NULL", &[&rel])
+            .await
+            .unwrap()
+            .get(0)
+    };
+    let advisory_locks = async || -> i64 {
+        c.query_one(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+    };
+    let history = async || -> Vec<(String, bool, i32)> {
+        c.query(
+            "SELECT version, success, statements_done FROM _dbarch.migrations ORDER BY version",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect()
+    };
+
+    // A transactional migration: rolled back.
+    let r = interrupt().await;
+    r.code(130);
+    assert!(r.stdout.contains("applied 1 first"), "{}", r.stdout);
+    assert_eq!(
+        r.stderr.trim(),
+        "dbarch: interrupted: migration 2 slow rolled back; nothing of it was applied"
+    );
+    assert!(exists("first").await && !exists("slow").await);
+    assert_eq!(history().await, [("1".to_string(), true, 1)]);
+    assert_eq!(advisory_locks().await, 0);
+
+    // A non-transactional migration: the statement before the sleep stays, and is recorded.
+    let r = interrupt().await;
+    r.code(130);
+    assert!(r.stdout.contains("applied 2 slow"), "{}", r.stdout);
+    assert!(
+        r.stderr.trim().starts_with(
+            "dbarch: interrupted: migration 3 nontx (non-transactional) stopped after statement 1 of 3"
+        ) && r.stderr.trim().lines().count() == 1,
+        "{}",
+        r.stderr
+    );
+    assert!(exists("n1").await && !exists("n2").await);
+    assert_eq!(
+        history().await,
+        [
+            ("1".to_string(), true, 1),
+            ("2".to_string(), true, 3),
+            ("3".to_string(), false, 1)
+        ]
+    );
+    assert_eq!(advisory_locks().await, 0);
+
+    sleep("0").await;
+    let r = run_in(p.path(), &["migrate", "up", "--url", &url]);
+    r.code(0);
+    assert!(r.stdout.contains("applied 3 nontx"), "{}", r.stdout);
+    assert!(exists("n2").await);
+    assert_eq!(
+        history().await,
+        [
+            ("1".to_string(), true, 1),
+            ("2".to_string(), true, 3),
+            ("3".to_string(), true, 3)
+        ]
+    );
 }

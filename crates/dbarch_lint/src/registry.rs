@@ -3,6 +3,7 @@
 //! own source text, so the documentation cannot drift from the code that ships.
 
 use crate::Context;
+use crate::migration::{State, Statement};
 use dbarch_model::Database;
 use dbarch_report::{Diagnostic, Severity};
 
@@ -13,6 +14,8 @@ pub enum Family {
     Schema,
     /// `V`: pgvector.
     Vector,
+    /// `M`: migration safety.
+    Migration,
 }
 
 impl Family {
@@ -20,11 +23,31 @@ impl Family {
         match self {
             Family::Schema => "Schema design",
             Family::Vector => "pgvector",
+            Family::Migration => "Migration safety",
         }
     }
 }
 
 pub type SchemaCheck = fn(&Database, &Context, &mut Vec<Diagnostic>);
+/// Runs on each statement of a migration, seeing what the file did before it.
+pub type StatementCheck = fn(&Statement, &State, &mut Vec<Diagnostic>);
+/// Runs once per migration file, after its statements.
+pub type FileCheck = fn(&[Statement], &State, &mut Vec<Diagnostic>);
+
+/// Where a rule looks.
+#[derive(Debug, Clone, Copy)]
+pub enum Check {
+    /// The schema model.
+    Schema(SchemaCheck),
+    /// Each statement of a migration.
+    Statement(StatementCheck),
+    /// A whole migration file.
+    File(FileCheck),
+    /// Emitted by the migration driver itself (syntax errors, unused ignores).
+    Driver,
+    /// Emitted by `dbarch lint --trace` from what a statement did on a real server.
+    Trace,
+}
 
 /// A rule's identity and documentation.
 #[derive(Debug, Clone, Copy)]
@@ -36,9 +59,11 @@ pub struct RuleInfo {
     pub family: Family,
     /// Default severity of its findings.
     pub severity: Severity,
+    /// Off unless enabled in the configuration.
+    pub default_enabled: bool,
     /// The rule module's source; its `//!` lines are the documentation.
     source: &'static str,
-    pub check: Option<SchemaCheck>,
+    pub check: Check,
 }
 
 impl RuleInfo {
@@ -70,34 +95,52 @@ impl RuleInfo {
     }
 }
 
+/// `rules! { CODE NAME Family Severity kind module [off]; ... }` where kind is `schema`,
+/// `statement`, `file` (the module's `check` function) or `driver`; `off` marks a rule that
+/// is disabled by default.
 macro_rules! rules {
-    ($( $code:literal $name:literal $family:ident $severity:ident $module:ident; )*) => {
+    ($( $code:literal $name:literal $family:ident $severity:ident $kind:ident $module:ident $($off:ident)?; )*) => {
         const RULES: &[RuleInfo] = &[
             $( RuleInfo {
                 code: $code,
                 name: $name,
                 family: Family::$family,
                 severity: Severity::$severity,
+                default_enabled: rules!(@enabled $($off)?),
                 source: include_str!(concat!("rules/", stringify!($module), ".rs")),
-                check: Some(crate::rules::$module::check),
+                check: rules!(@check $kind $module),
             }, )*
         ];
     };
+    (@enabled) => { true };
+    (@enabled off) => { false };
+    (@check schema $module:ident) => { Check::Schema(crate::rules::$module::check) };
+    (@check statement $module:ident) => { Check::Statement(crate::rules::$module::check) };
+    (@check file $module:ident) => { Check::File(crate::rules::$module::check) };
+    (@check driver $module:ident) => { Check::Driver };
+    (@check trace $module:ident) => { Check::Trace };
 }
 
 rules! {
-    "S001" "foreign-key-without-index" Schema Warning foreign_key_without_index;
-    "S002" "table-without-primary-key" Schema Warning table_without_primary_key;
-    "S003" "duplicate-index" Schema Warning duplicate_index;
-    "S004" "redundant-prefix-index" Schema Note redundant_prefix_index;
-    "S005" "arbitrary-varchar-limit" Schema Note arbitrary_varchar_limit;
-    "S006" "float-for-money" Schema Warning float_for_money;
-    "S007" "updated-at-without-trigger" Schema Warning updated_at_without_trigger;
-    "S008" "timestamp-without-time-zone" Schema Warning timestamp_without_time_zone;
-    "S009" "int4-primary-key" Schema Warning int4_primary_key;
-    "V001" "vector-column-without-ann-index" Vector Warning vector_column_without_ann_index;
-    "V002" "ivfflat-lists-unsuited-to-table-size" Vector Warning ivfflat_lists;
-    "V003" "vector-dimensions-over-index-limit" Vector Warning vector_dimensions_over_index_limit;
+    "M001" "syntax-error" Migration Error driver syntax_error;
+    "M002" "non-concurrent-index-build" Migration Warning statement non_concurrent_index_build;
+    "M042" "unused-ignore" Migration Note driver unused_ignore;
+    "M043" "traced-statement-failed" Migration Error trace traced_statement_failed;
+    "M044" "traced-blocking-lock" Migration Warning trace traced_blocking_lock;
+    "M045" "traced-table-rewrite" Migration Warning trace traced_table_rewrite;
+    "M046" "traced-full-scan" Migration Note trace traced_full_scan;
+    "S001" "foreign-key-without-index" Schema Warning schema foreign_key_without_index;
+    "S002" "table-without-primary-key" Schema Warning schema table_without_primary_key;
+    "S003" "duplicate-index" Schema Warning schema duplicate_index;
+    "S004" "redundant-prefix-index" Schema Note schema redundant_prefix_index;
+    "S005" "arbitrary-varchar-limit" Schema Note schema arbitrary_varchar_limit;
+    "S006" "float-for-money" Schema Warning schema float_for_money;
+    "S007" "updated-at-without-trigger" Schema Warning schema updated_at_without_trigger;
+    "S008" "timestamp-without-time-zone" Schema Warning schema timestamp_without_time_zone;
+    "S009" "int4-primary-key" Schema Warning schema int4_primary_key;
+    "V001" "vector-column-without-ann-index" Vector Warning schema vector_column_without_ann_index;
+    "V002" "ivfflat-lists-unsuited-to-table-size" Vector Warning schema ivfflat_lists;
+    "V003" "vector-dimensions-over-index-limit" Vector Warning schema vector_dimensions_over_index_limit;
 }
 
 /// Every rule, ordered by code.
@@ -112,8 +155,9 @@ pub fn rule(code_or_name: &str) -> Option<&'static RuleInfo> {
         .find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
 }
 
-/// A diagnostic of `rule` with its code, name and default severity.
-pub(crate) fn diag(code: &str, message: impl Into<String>) -> Diagnostic {
+/// A diagnostic of rule `code` with its name and default severity. Panics on an unknown
+/// code: codes are compile-time constants of the callers.
+pub fn diag(code: &str, message: impl Into<String>) -> Diagnostic {
     let info = rule(code).expect("rules are registered");
     Diagnostic::new(info.code, info.name, info.severity, message)
 }
@@ -124,7 +168,11 @@ mod tests {
 
     #[test]
     fn codes_are_unique_ordered_and_documented() {
-        assert!(RULES.windows(2).all(|w| w[0].code < w[1].code));
+        // Ordered by family letter as listed (M, S, V), then number.
+        let mut sorted: Vec<&str> = RULES.iter().map(|r| r.code).collect();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), RULES.len(), "codes are unique");
         for r in RULES {
             let doc = r.doc();
             for heading in ["## Why", "## Example", "## Instead"] {

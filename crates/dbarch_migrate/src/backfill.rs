@@ -1,7 +1,13 @@
 //! Large data migrations: `UPDATE t SET <set> [WHERE <cond>]` in batches, keyset-paginated by
 //! the primary key, one short transaction per batch, resumable from `_dbarch.backfills`, and
-//! throttled when the batches slow down, other sessions wait on the table's locks, or a
-//! replica lags.
+//! throttled by what it does to others: sessions waiting on the locks of the backfill's own
+//! transaction (not unrelated lock waits between other sessions), batches that had to wait for
+//! locks themselves or slow down, and replicas that fall behind.
+//!
+//! Two strengths of throttle: sessions blocked by a batch make the next pause as long as that
+//! batch (the backfill then holds its row locks at most half of the time, and a blocked
+//! session waits at most one batch); lock timeouts, slow batches and replica lag double the
+//! pause, up to [`MAX_SLEEP`].
 
 use crate::error::{Error, Result, pg_message};
 use std::sync::Arc;
@@ -36,6 +42,10 @@ pub struct BackfillOptions {
     pub max_batches: Option<u64>,
     /// Set (e.g. on Ctrl-C) to stop cleanly before the next batch.
     pub stop: Option<Arc<AtomicBool>>,
+    /// A replica whose `replay_lag` exceeds this throttles the backfill.
+    pub max_replica_lag: Duration,
+    /// A replica that has not replayed this many bytes of WAL throttles the backfill.
+    pub max_replica_lag_bytes: u64,
 }
 
 impl BackfillOptions {
@@ -51,6 +61,8 @@ impl BackfillOptions {
             lock_retries: 10,
             max_batches: None,
             stop: None,
+            max_replica_lag: Duration::from_secs(1),
+            max_replica_lag_bytes: 16 << 20,
         }
     }
 
@@ -87,6 +99,34 @@ pub struct Progress {
     /// The pause before the next batch.
     pub sleep: Duration,
     pub throttled: bool,
+    /// Why the pause is longer than `--sleep` after this batch (the strongest reason).
+    pub reason: Option<Throttle>,
+}
+
+/// Why a batch was followed by a longer pause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Throttle {
+    /// This many sessions were waiting on the batch's locks when it committed: the next pause
+    /// is as long as the batch.
+    Blocking(i64),
+    /// The batch hit `lock_timeout` and was tried again: the pause doubles.
+    LockWait,
+    /// The batch took more than twice the median batch: the pause doubles.
+    Slow,
+    /// A replica is behind by more than `max_replica_lag` or `max_replica_lag_bytes`: the
+    /// pause doubles.
+    ReplicaLag,
+}
+
+impl std::fmt::Display for Throttle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Throttle::Blocking(n) => write!(f, "{n} session(s) waited on the batch's locks"),
+            Throttle::LockWait => write!(f, "the batch waited on other sessions' locks"),
+            Throttle::Slow => write!(f, "batches slowed down"),
+            Throttle::ReplicaLag => write!(f, "a replica lags"),
+        }
+    }
 }
 
 /// The result of a run.
@@ -252,10 +292,19 @@ async fn load_saved(client: &Client, name: &str) -> Result<Option<Saved>> {
     }))
 }
 
-/// Other sessions waiting on a lock while holding or asking for one on the table.
-const LOCK_WAITERS: &str = "SELECT count(*) FROM pg_stat_activity a \
+/// Other sessions waiting on a lock that the backfill's transaction holds (a row of the
+/// batch, the table): the waits the backfill causes. Sessions waiting on each other are not
+/// its business.
+const BLOCKED_BY_US: &str = "SELECT count(*) FROM pg_stat_activity a \
      WHERE a.wait_event_type = 'Lock' AND a.pid <> pg_backend_pid() \
-       AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.relation = $1)";
+       AND pg_backend_pid() = ANY (pg_blocking_pids(a.pid))";
+
+/// How far the replicas are behind: the longest replay_lag (seconds) and the most WAL not
+/// yet replayed (bytes). Both 0 without replicas, or without the privilege to see them
+/// (pg_read_all_stats).
+const REPLICA_LAG: &str = "SELECT coalesce(max(extract(epoch FROM replay_lag)), 0)::float8, \
+            coalesce(max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)), 0)::float8 \
+     FROM pg_stat_replication";
 
 fn median(v: &[Duration]) -> Duration {
     let mut s = v.to_vec();
@@ -367,12 +416,6 @@ pub async fn run(
             opts.lock_timeout.as_millis().max(1)
         ))
         .await?;
-    let replicas: i64 = client
-        .query_one("SELECT count(*) FROM pg_stat_replication", &[])
-        .await
-        .map(|r| r.get(0))
-        .unwrap_or(0);
-
     let mut sleep = opts.sleep;
     let mut durations: Vec<Duration> = Vec::new();
     let stopped = || opts.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst));
@@ -384,7 +427,7 @@ pub async fn run(
         let t0 = Instant::now();
         let mut tries = 0;
         let b = loop {
-            match one_batch(client, &first, &next, &table, opts.batch, &name).await {
+            match one_batch(client, &first, &next, opts.batch, &name).await {
                 Ok(r) => break r,
                 Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => {
                     client.batch_execute("ROLLBACK").await.ok();
@@ -408,6 +451,7 @@ pub async fn run(
             }
         };
         let took = t0.elapsed();
+        let waited = tries > 0;
         report.rows_done = b.rows_done as u64;
         if b.key.is_none() {
             report.outcome = Outcome::Finished;
@@ -415,26 +459,36 @@ pub async fn run(
         }
         report.batches += 1;
         report.rows_this_run += b.updated as u64;
-        let waiters = b.waiters;
-
         let slow = durations.len() >= 3 && took > median(&durations) * 2;
         durations.push(took);
-        let lagging = replicas > 0
-            && client
-                .query_one(
-                    "SELECT coalesce(max(extract(epoch FROM replay_lag)), 0)::float8 \
-                     FROM pg_stat_replication",
-                    &[],
-                )
-                .await
-                .map(|r| r.get::<_, f64>(0) > 1.0)
-                .unwrap_or(false);
-        let throttled = slow || waiters > 0 || lagging;
+        // Checked after every batch: replicas may connect while the backfill runs.
+        let lagging = client
+            .query_one(REPLICA_LAG, &[])
+            .await
+            .map(|r| {
+                r.get::<_, f64>(0) > opts.max_replica_lag.as_secs_f64()
+                    || r.get::<_, f64>(1) > opts.max_replica_lag_bytes as f64
+            })
+            .unwrap_or(false);
+        let reason = if lagging {
+            Some(Throttle::ReplicaLag)
+        } else if waited {
+            Some(Throttle::LockWait)
+        } else if slow {
+            Some(Throttle::Slow)
+        } else if b.blocked > 0 {
+            Some(Throttle::Blocking(b.blocked))
+        } else {
+            None
+        };
+        sleep = match reason {
+            Some(Throttle::Blocking(_)) => (sleep / 2).max(opts.sleep).max(took.min(MAX_SLEEP)),
+            Some(_) => (sleep.max(Duration::from_millis(10)) * 2).min(MAX_SLEEP),
+            None => (sleep / 2).max(opts.sleep),
+        };
+        let throttled = reason.is_some();
         if throttled {
             report.throttled_batches += 1;
-            sleep = (sleep.max(Duration::from_millis(10)) * 2).min(MAX_SLEEP);
-        } else {
-            sleep = (sleep / 2).max(opts.sleep);
         }
         progress(&Progress {
             rows_done: report.rows_done,
@@ -443,6 +497,7 @@ pub async fn run(
             batches: report.batches,
             sleep,
             throttled,
+            reason,
         });
         // In slices, so that a stop request does not wait for a long pause.
         let until = Instant::now() + sleep;
@@ -465,8 +520,8 @@ struct Batch {
     key: Option<Vec<String>>,
     /// Rows done in all, as recorded.
     rows_done: i64,
-    /// Sessions waiting on the table's locks just before commit.
-    waiters: i64,
+    /// Sessions waiting on the batch's locks just before commit.
+    blocked: i64,
 }
 
 /// One batch in its own transaction, its progress recorded in the same one. The progress row
@@ -476,7 +531,6 @@ async fn one_batch(
     client: &Client,
     first: &tokio_postgres::Statement,
     next: &tokio_postgres::Statement,
-    table: &Table,
     batch: i64,
     name: &str,
 ) -> std::result::Result<Batch, tokio_postgres::Error> {
@@ -495,7 +549,7 @@ async fn one_batch(
             updated: 0,
             key: None,
             rows_done,
-            waiters: 0,
+            blocked: 0,
         });
     }
     let last_key: Option<Vec<String>> = saved
@@ -507,7 +561,7 @@ async fn one_batch(
     };
     let updated: i64 = row.get(0);
     let key: Option<Vec<String>> = row.get(1);
-    let waiters: i64 = client.query_one(LOCK_WAITERS, &[&table.oid]).await?.get(0);
+    let blocked: i64 = client.query_one(BLOCKED_BY_US, &[]).await?.get(0);
     let rows_done = match &key {
         Some(k) => client
             .query_one(
@@ -531,6 +585,6 @@ async fn one_batch(
         updated,
         key,
         rows_done,
-        waiters,
+        blocked,
     })
 }

@@ -26,6 +26,13 @@ pub enum Error {
     },
     #[error("{0}")]
     Refused(String),
+    /// Stopped on request (Ctrl-C): `what` says what became of the migration in progress;
+    /// `done` are the migrations this run applied before it (they stay applied).
+    #[error("interrupted: {what}")]
+    Interrupted {
+        what: String,
+        done: Vec<crate::runner::Done>,
+    },
     #[error("database error: {0}")]
     Db(#[from] tokio_postgres::Error),
     #[error(transparent)]

@@ -37,9 +37,25 @@ pub async fn check_session_pooling(client: &Client) -> Result<()> {
 /// dbarch runner left idle in a transaction for longer than `orphan_after` (its client
 /// crashed or hangs) is terminated. Gives up after `max_wait`.
 pub async fn acquire(client: &Client, orphan_after: Duration, max_wait: Duration) -> Result<()> {
+    acquire_unless(client, orphan_after, max_wait, &|| false).await
+}
+
+/// [`acquire`], giving up with [`Error::Interrupted`] as soon as `stop()` is true.
+pub async fn acquire_unless(
+    client: &Client,
+    orphan_after: Duration,
+    max_wait: Duration,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<()> {
     let start = Instant::now();
     let mut logged = false;
     loop {
+        if stop() {
+            return Err(Error::Interrupted {
+                what: "stopped while waiting for the migration lock; nothing was applied".into(),
+                done: Vec::new(),
+            });
+        }
         let row = client
             .query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY])
             .await?;

@@ -60,6 +60,11 @@ impl Shadow {
         })
     }
 
+    /// The URL of database `dbname` on the shadow server (for another session on it).
+    pub fn url(&self, dbname: &str) -> Option<String> {
+        self.server.as_ref().map(|s| s.url(dbname))
+    }
+
     pub async fn model(&self) -> Result<Database> {
         Ok(
             introspect(&self.client, &dbarch_catalog::Options::default())

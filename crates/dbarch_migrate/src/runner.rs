@@ -11,8 +11,10 @@ use crate::format::{Migration, Script};
 use crate::history::{self, Applied};
 use crate::{lock, split};
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use tokio_postgres::Client;
+use tokio_postgres::{Client, Statement};
 use tokio_postgres::error::SqlState;
 
 #[derive(Debug, Clone)]
@@ -28,6 +30,16 @@ pub struct Options {
     pub orphan_after: Duration,
     /// How long to wait for another run's advisory lock.
     pub lock_wait: Duration,
+    /// Set (e.g. on Ctrl-C, together with a cancel request for the running statement) to stop:
+    /// the migration in progress is rolled back (transactional) or keeps its recorded progress
+    /// (non-transactional), and `up` returns [`Error::Interrupted`].
+    pub stop: Option<Arc<AtomicBool>>,
+}
+
+impl Options {
+    fn stopped(&self) -> bool {
+        self.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst))
+    }
 }
 
 impl Default for Options {
@@ -38,6 +50,7 @@ impl Default for Options {
             retry_backoff: Duration::from_millis(500),
             orphan_after: Duration::from_secs(60),
             lock_wait: Duration::from_secs(600),
+            stop: None,
         }
     }
 }
@@ -101,7 +114,8 @@ async fn locked<T>(
         ))
         .await?;
     lock::check_session_pooling(client).await?;
-    lock::acquire(client, opts.orphan_after, opts.lock_wait).await?;
+    let stop = || opts.stopped();
+    lock::acquire_unless(client, opts.orphan_after, opts.lock_wait, &stop).await?;
     let result = async {
         lock::terminate_orphans(client, opts.orphan_after).await?;
         let imported = history::ensure(client, migrations).await?;
@@ -154,7 +168,25 @@ pub async fn up(
         // applied too, with a warning, since the order on this database then differs.
         let newest = applied.keys().map(|v| version_key(v)).max();
         let mut done = Vec::new();
+        // Prepared once: one round trip less per migration, and sent with the COMMIT.
+        let record = client.prepare(RECORD).await?;
         for m in migrations.iter().filter(wanted) {
+            if applied.get(&m.version).is_some_and(|a| a.success) {
+                let a = &applied[&m.version];
+                if a.checksum != m.checksum {
+                    return Err(edited(m));
+                }
+                continue;
+            }
+            if opts.stopped() {
+                return Err(Error::Interrupted {
+                    what: format!(
+                        "stopped before migration {} {}; nothing of it was applied",
+                        m.version, m.name
+                    ),
+                    done,
+                });
+            }
             let start = Instant::now();
             if !applied.contains_key(&m.version) && newest.as_ref().is_some_and(|n| m.key < *n) {
                 tracing::warn!(
@@ -163,13 +195,7 @@ pub async fn up(
                     m.name
                 );
             }
-            match applied.get(&m.version) {
-                Some(a) if a.success => {
-                    if a.checksum != m.checksum {
-                        return Err(edited(m));
-                    }
-                    continue;
-                }
+            let result = match applied.get(&m.version) {
                 Some(a) => {
                     tracing::info!(
                         "{} {}: resuming after statement {}",
@@ -177,10 +203,28 @@ pub async fn up(
                         m.name,
                         a.statements_done
                     );
-                    run_statements(client, m, opts).await?;
+                    run_statements(client, m, opts).await
                 }
-                None if m.up.transactional => run_transactional(client, m, opts).await?,
-                None => run_statements(client, m, opts).await?,
+                None if m.up.transactional => run_transactional(client, m, opts, &record).await,
+                None => run_statements(client, m, opts).await,
+            };
+            match result {
+                Ok(()) => {}
+                Err(Error::Interrupted { what, .. }) => {
+                    return Err(Error::Interrupted { what, done });
+                }
+                // A cancel that hit the runner's own bookkeeping.
+                Err(Error::Db(e)) if is_canceled(&e) && opts.stopped() => {
+                    return Err(Error::Interrupted {
+                        what: format!(
+                            "migration {} {} stopped; `dbarch migrate status` shows what the \
+                             history recorded of it",
+                            m.version, m.name
+                        ),
+                        done,
+                    });
+                }
+                Err(e) => return Err(e),
             }
             let duration_ms = start.elapsed().as_millis() as i64;
             tracing::info!("applied {} {} ({duration_ms} ms)", m.version, m.name);
@@ -214,12 +258,46 @@ fn is_lock_timeout(e: &tokio_postgres::Error) -> bool {
     e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE)
 }
 
-/// Jittered exponential backoff before try `n + 1`.
+fn is_canceled(e: &tokio_postgres::Error) -> bool {
+    e.code() == Some(&SqlState::QUERY_CANCELED)
+}
+
+/// Jittered exponential backoff before try `n + 1`, cut short by a stop request.
 async fn backoff(opts: &Options, n: u32) {
     let base = opts.retry_backoff.as_millis() as u64 * (1 << (n.min(6) - 1).min(6));
     let wait = base / 2 + fastrand::u64(0..=base);
     tracing::info!("lock_timeout: trying again in {wait} ms");
-    tokio::time::sleep(Duration::from_millis(wait)).await;
+    let until = Instant::now() + Duration::from_millis(wait);
+    while !opts.stopped() {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        tokio::time::sleep(left.min(Duration::from_millis(50))).await;
+    }
+}
+
+fn rolled_back(m: &Migration) -> Error {
+    Error::Interrupted {
+        what: format!(
+            "migration {} {} rolled back; nothing of it was applied",
+            m.version, m.name
+        ),
+        done: Vec::new(),
+    }
+}
+
+fn stopped_after(m: &Migration, i: usize, n: usize) -> Error {
+    Error::Interrupted {
+        what: format!(
+            "migration {} {} (non-transactional) stopped after statement {i} of {n}, recorded \
+             in the history; `dbarch migrate up` continues with statement {}",
+            m.version,
+            m.name,
+            i + 1
+        ),
+        done: Vec::new(),
+    }
 }
 
 /// Who holds relation locks in this database (for the lock-timeout message).
@@ -258,7 +336,12 @@ const RECORD: &str = "INSERT INTO _dbarch.migrations \
         success = excluded.success, statements_done = excluded.statements_done, \
         duration_ms = excluded.duration_ms, applied_by = current_user, applied_at = now()";
 
-async fn run_transactional(client: &Client, m: &Migration, opts: &Options) -> Result<()> {
+async fn run_transactional(
+    client: &Client,
+    m: &Migration,
+    opts: &Options,
+    record: &Statement,
+) -> Result<()> {
     let stmts = split::statements(&m.up.sql);
     let mut tries = 0;
     loop {
@@ -267,6 +350,10 @@ async fn run_transactional(client: &Client, m: &Migration, opts: &Options) -> Re
         client.batch_execute("BEGIN").await?;
         let mut failure = None;
         for (i, s) in stmts.iter().enumerate() {
+            if opts.stopped() {
+                client.batch_execute("ROLLBACK").await?;
+                return Err(rolled_back(m));
+            }
             if let Err(e) = client.batch_execute(s).await {
                 failure = Some((i, e));
                 break;
@@ -275,13 +362,30 @@ async fn run_transactional(client: &Client, m: &Migration, opts: &Options) -> Re
         let Some((i, e)) = failure else {
             let n = stmts.len() as i32;
             let ms = start.elapsed().as_millis() as i64;
-            client
-                .execute(RECORD, &[&m.version, &m.name, &m.checksum, &true, &n, &ms])
-                .await?;
-            client.batch_execute("COMMIT").await?;
-            return Ok(());
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] =
+                [&m.version, &m.name, &m.checksum, &true, &n, &ms];
+            // Pipelined: the history row and the COMMIT go in one round trip. A failed insert
+            // makes the COMMIT a rollback.
+            let (recorded, committed) = tokio::join!(
+                client.execute(record, &params),
+                client.batch_execute("COMMIT")
+            );
+            match recorded.and(committed) {
+                Ok(_) => return Ok(()),
+                Err(e) if is_canceled(&e) && opts.stopped() => {
+                    client.batch_execute("ROLLBACK").await.ok();
+                    return Err(rolled_back(m));
+                }
+                Err(e) => {
+                    client.batch_execute("ROLLBACK").await.ok();
+                    return Err(e.into());
+                }
+            }
         };
         client.batch_execute("ROLLBACK").await?;
+        if is_canceled(&e) && opts.stopped() {
+            return Err(rolled_back(m));
+        }
         if is_lock_timeout(&e) {
             if tries <= opts.lock_retries {
                 backoff(opts, tries).await;
@@ -328,6 +432,9 @@ async fn run_statements(client: &Client, m: &Migration, opts: &Options) -> Resul
     let mut i = statements_done(client, &m.version).await?;
     let mut tries = 0;
     while i < stmts.len() {
+        if opts.stopped() {
+            return Err(stopped_after(m, i, stmts.len()));
+        }
         if let Some(ix) = split::concurrent_index(&stmts[i]) {
             drop_invalid_index(client, &ix).await?;
         }
@@ -339,6 +446,9 @@ async fn run_statements(client: &Client, m: &Migration, opts: &Options) -> Resul
                 client.batch_execute("ROLLBACK").await?;
                 let at = i;
                 i = statements_done(client, &m.version).await?;
+                if is_canceled(&e) && opts.stopped() {
+                    return Err(stopped_after(m, i, stmts.len()));
+                }
                 if is_lock_timeout(&e) {
                     tries += 1;
                     if tries <= opts.lock_retries {

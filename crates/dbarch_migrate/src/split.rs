@@ -45,7 +45,7 @@ pub struct ConcurrentIndex {
 /// The named index of a `CREATE INDEX CONCURRENTLY` statement (names as the parser folded
 /// them), `None` for any other statement.
 pub fn concurrent_index(stmt: &str) -> Option<ConcurrentIndex> {
-    let parsed = pg_query::parse(stmt).ok()?;
+    let parsed = pg_query::parse(stmt, pg_query::ParserOptions::DEFAULT).ok()?;
     let node = parsed
         .protobuf
         .stmts

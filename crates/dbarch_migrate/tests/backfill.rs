@@ -2,7 +2,7 @@
 //! WHERE, composite keys, resume after an interruption, refusals.
 
 use dbarch_migrate::Error;
-use dbarch_migrate::backfill::{self, BackfillOptions, Outcome};
+use dbarch_migrate::backfill::{self, BackfillOptions, Outcome, Throttle};
 use dbarch_testing::{TestDb, TestServer};
 use std::time::Duration;
 
@@ -272,9 +272,9 @@ async fn retries_a_batch_blocked_by_a_lock() {
 }
 
 #[tokio::test]
-async fn throttles_while_other_sessions_wait_on_the_table() {
+async fn lock_waits_between_other_sessions_do_not_throttle() {
     let (db, c) = items(1000).await;
-    // A session waiting on a row lock of the table (held by another, outside the backfill).
+    // A session waiting on a row lock of the table held by another, outside the backfill.
     let holder = db.client().await;
     holder
         .batch_execute("BEGIN; SELECT * FROM items WHERE id = 900 FOR UPDATE")
@@ -286,8 +286,20 @@ async fn throttles_while_other_sessions_wait_on_the_table() {
             .execute("UPDATE items SET n = 7 WHERE id = 900", &[])
             .await
     });
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let mut sleeps = Vec::new();
+    // Until it waits.
+    while !c
+        .query_one(
+            "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+             AND query LIKE 'UPDATE items SET n = 7%')",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get::<_, bool>(0)
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let mut reasons = Vec::new();
     let r = backfill::run(
         &c,
         &BackfillOptions {
@@ -296,15 +308,19 @@ async fn throttles_while_other_sessions_wait_on_the_table() {
             sleep: Duration::from_millis(10),
             ..opts("items", "n = n + 1")
         },
-        &mut |p| sleeps.push((p.throttled, p.sleep)),
+        &mut |p| reasons.push(p.reason),
     )
     .await
     .unwrap();
     holder.batch_execute("COMMIT").await.unwrap();
     waiting.await.unwrap().unwrap();
-    assert_eq!((r.batches, r.throttled_batches), (5, 5), "{sleeps:?}");
-    let ms: Vec<u128> = sleeps.iter().map(|(_, s)| s.as_millis()).collect();
-    assert_eq!(ms, vec![20, 40, 80, 160, 320]);
+    assert_eq!(r.batches, 5);
+    assert!(
+        !reasons
+            .iter()
+            .any(|r| matches!(r, Some(Throttle::Blocking(_)))),
+        "{reasons:?}"
+    );
     assert_eq!(
         counts(
             &c,
@@ -313,6 +329,203 @@ async fn throttles_while_other_sessions_wait_on_the_table() {
         .await,
         vec![(1, 500)]
     );
+}
+
+#[tokio::test]
+async fn sessions_waiting_on_a_batch_throttle_it() {
+    let (db, c) = items(1000).await;
+    // Each batch waits (in its SET expression, holding its locks) until a session queues
+    // for a SHARE lock on the table behind it.
+    c.batch_execute(
+        "CREATE FUNCTION wait_for_a_waiter() RETURNS int LANGUAGE plpgsql AS $$
+         BEGIN
+           FOR i IN 1..3000 LOOP
+             IF EXISTS (SELECT FROM pg_locks WHERE relation = 'items'::regclass
+                        AND mode = 'ShareLock' AND NOT granted) THEN
+               RETURN 0;
+             END IF;
+             PERFORM pg_sleep(0.01);
+           END LOOP;
+           RAISE 'nobody queued behind the batch';
+         END $$;",
+    )
+    .await
+    .unwrap();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let locker = db.client().await;
+    let lockers = {
+        let done = done.clone();
+        tokio::spawn(async move {
+            // Granted at once between batches (and released at once: autocommit), queued
+            // behind a batch.
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                locker
+                    .batch_execute("BEGIN; LOCK TABLE items IN SHARE MODE; COMMIT")
+                    .await
+                    .unwrap();
+            }
+        })
+    };
+    let mut seen = Vec::new();
+    let r = backfill::run(
+        &c,
+        &BackfillOptions {
+            where_: Some("id <= 300".into()),
+            batch: 100,
+            sleep: Duration::from_millis(10),
+            ..opts("items", "n = n + 1 + wait_for_a_waiter()")
+        },
+        &mut |p| seen.push((p.reason, p.sleep)),
+    )
+    .await
+    .unwrap();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    lockers.await.unwrap();
+    assert_eq!((r.batches, r.throttled_batches), (3, 3), "{seen:?}");
+    for (reason, sleep) in &seen {
+        assert!(
+            matches!(reason, Some(Throttle::Blocking(1)) | Some(Throttle::Slow)),
+            "{seen:?}"
+        );
+        assert!(*sleep >= Duration::from_millis(10), "{seen:?}");
+    }
+    assert_eq!(
+        counts(
+            &c,
+            "SELECT n, count(*) FROM items WHERE id <= 300 GROUP BY n"
+        )
+        .await,
+        vec![(1, 300)]
+    );
+}
+
+/// A loopback standby: `pg_basebackup -R` of a throwaway primary, started on another port.
+/// Stopped on drop.
+struct Standby {
+    cluster: dbarch_pg::Cluster,
+    _dir: tempfile::TempDir,
+}
+
+impl Standby {
+    fn of(primary: &dbarch_pg::EphemeralServer) -> Standby {
+        let dir = tempfile::Builder::new()
+            .prefix("dbarch-standby-")
+            .tempdir()
+            .unwrap();
+        let data = dir.path().join("pgdata");
+        let install = primary.install().clone();
+        let out = std::process::Command::new(install.bin("pg_basebackup"))
+            .args(["-h", "127.0.0.1", "-p", &primary.port().to_string()])
+            .args(["-U", "postgres", "-R", "-X", "stream", "--no-sync", "-D"])
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pg_basebackup: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let cluster = dbarch_pg::Cluster::new(
+            install,
+            &data,
+            dir.path().join("run"),
+            dbarch_pg::server::free_port().unwrap(),
+        );
+        cluster.start(&[("fsync", "off")]).unwrap_or_else(|e| {
+            panic!("starting the standby: {e}\n{}", cluster.log_tail(30))
+        });
+        Standby { cluster, _dir: dir }
+    }
+}
+
+impl Drop for Standby {
+    fn drop(&mut self) {
+        let _ = self.cluster.stop();
+    }
+}
+
+async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+}
+
+/// Replica lag throttles: with replay paused on a standby and more WAL than
+/// `max_replica_lag_bytes` not replayed, every batch doubles the pause; replaying, none.
+#[tokio::test]
+async fn a_lagging_replica_throttles() {
+    let primary = dbarch_pg::EphemeralServer::start(TestServer::pg18().install()).unwrap();
+    let standby = Standby::of(&primary);
+    let c = connect(&primary.url("postgres")).await;
+    let s = connect(&standby.cluster.url("postgres")).await;
+    c.batch_execute(
+        "CREATE TABLE items (id int PRIMARY KEY, n int NOT NULL DEFAULT 0);
+         INSERT INTO items (id) SELECT g FROM generate_series(1, 1000) g;",
+    )
+    .await
+    .unwrap();
+    let streaming = async || -> bool {
+        c.query_one(
+            "SELECT count(*) = 1 FROM pg_stat_replication WHERE state = 'streaming'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+    };
+    while !streaming().await {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let o = |set: &str| BackfillOptions {
+        batch: 100,
+        max_batches: Some(3),
+        max_replica_lag_bytes: 1 << 20,
+        ..opts("items", set)
+    };
+
+    // Replaying: at most one batch of WAL behind, far below 1 MB.
+    let mut reasons = Vec::new();
+    let r = backfill::run(&c, &o("n = n + 1"), &mut |p| reasons.push(p.reason))
+        .await
+        .unwrap();
+    assert_eq!(r.batches, 3);
+    assert!(
+        !reasons.contains(&Some(Throttle::ReplicaLag)),
+        "{reasons:?}"
+    );
+
+    // Paused: 2 MB of WAL the standby does not replay.
+    s.batch_execute("SELECT pg_wal_replay_pause()").await.unwrap();
+    c.batch_execute(
+        "CREATE TABLE filler AS SELECT g, repeat('x', 200) AS pad FROM generate_series(1, 10000) g",
+    )
+    .await
+    .unwrap();
+    let mut reasons = Vec::new();
+    let mut sleeps = Vec::new();
+    let r = backfill::run(&c, &o("n = n + 2"), &mut |p| {
+        reasons.push(p.reason);
+        sleeps.push(p.sleep);
+    })
+    .await
+    .unwrap();
+    assert_eq!((r.batches, r.throttled_batches), (3, 3), "{reasons:?}");
+    assert!(
+        reasons.iter().all(|r| *r == Some(Throttle::ReplicaLag)),
+        "{reasons:?}"
+    );
+    assert_eq!(
+        sleeps,
+        [
+            Duration::from_millis(20),
+            Duration::from_millis(40),
+            Duration::from_millis(80)
+        ]
+    );
+    s.batch_execute("SELECT pg_wal_replay_resume()").await.unwrap();
+    drop(standby);
 }
 
 #[tokio::test]

@@ -40,6 +40,11 @@ pub struct Diagnostic {
     pub line: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub column: Option<u32>,
+    /// Where the flagged span ends (1-based, inclusive line, exclusive column), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_line: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_column: Option<u32>,
     /// The database object concerned (`schema.table`, an index, a plan node).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
@@ -66,6 +71,8 @@ impl Diagnostic {
             file: None,
             line: None,
             column: None,
+            end_line: None,
+            end_column: None,
             object: None,
             help: None,
             fix: None,
@@ -84,6 +91,13 @@ impl Diagnostic {
 
     pub fn with_fix(mut self, fix: impl Into<String>) -> Self {
         self.fix = Some(fix.into());
+        self
+    }
+
+    /// The end of the flagged span (see `end_line`).
+    pub fn with_end(mut self, line: u32, column: u32) -> Self {
+        self.end_line = Some(line);
+        self.end_column = Some(column);
         self
     }
 

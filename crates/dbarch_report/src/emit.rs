@@ -1,6 +1,5 @@
 use crate::diagnostic::{Diagnostic, Summary};
 use serde::Serialize;
-use std::fmt::Write;
 
 /// Version of the JSON report document; bumped only on incompatible changes.
 pub const REPORT_FORMAT_VERSION: u32 = 1;
@@ -29,46 +28,6 @@ pub fn json(diagnostics: &[Diagnostic]) -> String {
         .expect("a report always serializes");
     s.push('\n');
     s
-}
-
-/// Plain text, one block per finding, then a summary line:
-///
-/// ```text
-/// warning[Q001] seq-scan-selective-filter: message
-///   --> file:line:column
-///   = object: public.t
-///   = help: ...
-///   = fix: CREATE INDEX ...
-/// ```
-pub fn text(diagnostics: &[Diagnostic]) -> String {
-    let mut out = String::new();
-    for d in diagnostics {
-        let _ = writeln!(out, "{}[{}] {}: {}", d.severity, d.code, d.name, d.message);
-        if let Some(file) = &d.file {
-            let _ = match (d.line, d.column) {
-                (Some(l), Some(c)) => writeln!(out, "  --> {file}:{l}:{c}"),
-                (Some(l), None) => writeln!(out, "  --> {file}:{l}"),
-                _ => writeln!(out, "  --> {file}"),
-            };
-        }
-        if let Some(o) = &d.object {
-            let _ = writeln!(out, "  = object: {o}");
-        }
-        if let Some(h) = &d.help {
-            let _ = writeln!(out, "  = help: {h}");
-        }
-        if let Some(f) = &d.fix {
-            // Multi-line fixes stay readable: continuation lines are indented.
-            let _ = writeln!(out, "  = fix: {}", f.replace('\n', "\n         "));
-        }
-    }
-    let s = Summary::of(diagnostics);
-    let _ = writeln!(
-        out,
-        "{} error(s), {} warning(s), {} note(s)",
-        s.errors, s.warnings, s.notes
-    );
-    out
 }
 
 #[cfg(test)]
@@ -105,11 +64,6 @@ mod tests {
     #[test]
     fn json_of_nothing() {
         insta::assert_snapshot!(json(&[]));
-    }
-
-    #[test]
-    fn text_output() {
-        insta::assert_snapshot!(text(&sample()));
     }
 
     #[test]

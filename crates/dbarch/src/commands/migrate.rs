@@ -1,6 +1,8 @@
 //! `dbarch migrate`: wires the project directories, the target database and shadow servers to
 //! `dbarch_migrate` (the runner) and `dbarch_diff` (planning).
 
+mod rehearse;
+
 use crate::cli::{
     BackfillArgs, GlobalArgs, MigrateCommand, MigrateDirs, MigrateRun, MigrateStatusFormat,
 };
@@ -78,6 +80,7 @@ pub async fn run(global: &GlobalArgs, cmd: MigrateCommand) -> Result<u8> {
         }
         MigrateCommand::Adopt { name, run } => adopt(global, name, &run).await,
         MigrateCommand::Backfill(args) => backfill(global, &args).await,
+        MigrateCommand::Test(args) => rehearse::run(global, &args).await,
     }
 }
 
@@ -372,10 +375,49 @@ async fn up(
     to: Option<String>,
     dry_run: bool,
 ) -> Result<u8> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
     let migrations = load(&run.dirs)?;
-    let opts = options(run)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let opts = Options {
+        stop: Some(stop.clone()),
+        ..options(run)?
+    };
     let client = target::connect(global, &run.db, true).await?;
-    let done = runner::up(&client, &migrations, to.as_deref(), dry_run, &opts).await?;
+    let pid: i32 = client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await?
+        .get(0);
+    // Ctrl-C: stop, and cancel the statement running now (a transactional migration then rolls
+    // back, a non-transactional one keeps the progress it recorded). A second Ctrl-C exits at
+    // once (the server then ends the session, rolling back and releasing the lock itself).
+    let work = runner::up(&client, &migrations, to.as_deref(), dry_run, &opts);
+    tokio::pin!(work);
+    let result = tokio::select! {
+        r = &mut work => r,
+        _ = tokio::signal::ctrl_c() => {
+            stop.store(true, Ordering::SeqCst);
+            cancel_running(global, run, &client, pid).await;
+            tokio::select! {
+                r = &mut work => r,
+                _ = tokio::signal::ctrl_c() => {
+                    eprintln!("dbarch: interrupted twice: exiting without waiting for the server");
+                    std::process::exit(130);
+                }
+            }
+        }
+    };
+    let done = match result {
+        Err(dbarch_migrate::Error::Interrupted { what, done }) => {
+            for d in &done {
+                println!("applied {} {} ({} ms)", d.version, d.name, d.duration_ms);
+            }
+            eprintln!("dbarch: interrupted: {what}");
+            return Ok(130);
+        }
+        r => r?,
+    };
     for d in &done {
         if dry_run {
             println!("would apply {} {}", d.version, d.name);
@@ -387,6 +429,27 @@ async fn up(
         eprintln!("dbarch: no pending migration");
     }
     Ok(0)
+}
+
+/// Asks the server to cancel what `client` runs now: the protocol's cancel request (sent
+/// without TLS, which servers accept), else `pg_cancel_backend` from a second session.
+async fn cancel_running(global: &GlobalArgs, run: &MigrateRun, client: &Client, pid: i32) {
+    use dbarch_pg::tokio_postgres::NoTls;
+    let Err(e) = client.cancel_token().cancel_query(NoTls).await else {
+        return;
+    };
+    tracing::debug!("cancel request failed ({e}); cancelling from a second session");
+    let cancelled = async {
+        let other = target::connect(global, &run.db, false).await?;
+        other
+            .execute("SELECT pg_cancel_backend($1)", &[&pid])
+            .await?;
+        anyhow::Ok(())
+    }
+    .await;
+    if let Err(e) = cancelled {
+        tracing::warn!("could not cancel the running statement ({e}); stopping after it");
+    }
 }
 
 async fn down(global: &GlobalArgs, run: &MigrateRun, target: &DownTarget) -> Result<u8> {

@@ -9,6 +9,7 @@ mod inspect;
 mod lint;
 mod migrate;
 mod review;
+mod trace;
 
 use crate::cli::{Cli, Command};
 use anyhow::Result;

@@ -36,6 +36,7 @@ pub async fn run(global: &GlobalArgs, args: ReviewArgs) -> Result<u8> {
         &intro.database,
         &dbarch_lint::Context {
             server_major: u32::try_from(intro.server.major()).ok(),
+            ..Default::default()
         },
     );
     report.push(dbarch_review::findings_section(

@@ -12,3 +12,12 @@ pub(crate) mod timestamp_without_time_zone;
 pub(crate) mod updated_at_without_trigger;
 pub(crate) mod vector_column_without_ann_index;
 pub(crate) mod vector_dimensions_over_index_limit;
+// Migration rules: documentation-only modules for findings the driver emits, then one module
+// per statement or file rule.
+pub(crate) mod syntax_error;
+pub(crate) mod unused_ignore;
+pub(crate) mod non_concurrent_index_build;
+pub(crate) mod traced_blocking_lock;
+pub(crate) mod traced_full_scan;
+pub(crate) mod traced_statement_failed;
+pub(crate) mod traced_table_rewrite;
