@@ -180,7 +180,9 @@ fn changed(from: &Database, tables: usize) -> Database {
             t.columns.push(column("extra", "integer", false));
         }
         if i.is_multiple_of(100) {
-            t.indexes[0].definition.push_str(" WHERE (parent_id IS NOT NULL)");
+            t.indexes[0]
+                .definition
+                .push_str(" WHERE (parent_id IS NOT NULL)");
             t.indexes[0].predicate = Some("(parent_id IS NOT NULL)".into());
         }
         if i.is_multiple_of(125) {

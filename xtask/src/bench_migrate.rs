@@ -1,6 +1,8 @@
 //! The `migrate` benchmark: `dbarch migrate up` (the release binary, as a process) of N small
 //! generated migrations on a fresh database, against the baseline of one
-//! `psql -X -1 -f FILE` per file on another fresh database of the same throwaway server.
+//! `psql -X -1 -f FILE` per file on another fresh database of the same throwaway server; and,
+//! as a floor, one psql session running every file in a transaction of its own (`BEGIN`,
+//! `\i FILE`, `COMMIT`): the SQL itself without any per-file process or connection.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -128,25 +130,56 @@ pub fn migrate(count: usize, runs: u32) -> Result<Value> {
         Ok(started.elapsed().as_secs_f64())
     };
 
+    let all = project.join("all.sql");
+    let mut script = String::new();
+    for f in &files {
+        script.push_str(&format!("BEGIN;\n\\i {}\nCOMMIT;\n", f.display()));
+    }
+    std::fs::write(&all, script)?;
+    let run_psql_once = |url: &str| -> Result<f64> {
+        let started = Instant::now();
+        let out = Command::new(&psql)
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f"])
+            .arg(&all)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .context("running psql")?;
+        if !out.status.success() {
+            bail!(
+                "psql -f {} failed ({}): {}",
+                all.display(),
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        Ok(started.elapsed().as_secs_f64())
+    };
+
     // Warm-up: binaries in the page cache, the template database's pages in shared buffers.
     run_dbarch(&fresh(&rt)?)?;
     run_psql(&fresh(&rt)?)?;
-    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    run_psql_once(&fresh(&rt)?)?;
+    let (mut ours, mut theirs, mut floor) = (Vec::new(), Vec::new(), Vec::new());
     for run in 0..runs {
-        let (a, b) = (fresh(&rt)?, fresh(&rt)?);
-        // Alternate the order so that slow phases of a noisy machine hit both.
+        let (a, b, c) = (fresh(&rt)?, fresh(&rt)?, fresh(&rt)?);
+        // Alternate the order so that slow phases of a noisy machine hit all.
         if run.is_multiple_of(2) {
             ours.push(run_dbarch(&a)?);
             theirs.push(run_psql(&b)?);
+            floor.push(run_psql_once(&c)?);
         } else {
+            floor.push(run_psql_once(&c)?);
             theirs.push(run_psql(&b)?);
             ours.push(run_dbarch(&a)?);
         }
         eprintln!(
-            "run {}/{runs}: dbarch {:.3} s, psql {:.3} s",
+            "run {}/{runs}: dbarch {:.3} s, psql per file {:.3} s, psql one session {:.3} s",
             run + 1,
             ours[ours.len() - 1],
-            theirs[theirs.len() - 1]
+            theirs[theirs.len() - 1],
+            floor[floor.len() - 1]
         );
         // Both databases must hold the same thing.
         let check = |url: &str| -> Result<i64> {
@@ -162,16 +195,19 @@ pub fn migrate(count: usize, runs: u32) -> Result<Value> {
                 Ok::<_, anyhow::Error>(n)
             })
         };
-        let (na, nb) = (check(&a)?, check(&b)?);
-        if na != nb {
-            bail!("dbarch created {na} relations, psql {nb}");
+        let (na, nb, nc) = (check(&a)?, check(&b)?, check(&c)?);
+        if na != nb || na != nc {
+            bail!("dbarch created {na} relations, psql {nb} and {nc}");
         }
     }
     let ratio = median(&ours) / median(&theirs);
+    let floor_ratio = median(&ours) / median(&floor);
     eprintln!(
-        "median dbarch {:.3} s, psql {:.3} s, ratio {ratio:.2}",
+        "median dbarch {:.3} s, psql per file {:.3} s (ratio {ratio:.2}), psql one session \
+         {:.3} s (ratio {floor_ratio:.2})",
         median(&ours),
-        median(&theirs)
+        median(&theirs),
+        median(&floor)
     );
     drop(admin);
     drop(server);
@@ -185,8 +221,10 @@ pub fn migrate(count: usize, runs: u32) -> Result<Value> {
         "runs": runs,
         "results": {
             "dbarch": summary(&ours),
-            "psql": summary(&theirs),
+            "psql_per_file": summary(&theirs),
             "ratio": round(ratio),
+            "psql_one_session": summary(&floor),
+            "ratio_one_session": round(floor_ratio),
         },
     }))
 }

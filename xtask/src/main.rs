@@ -1,9 +1,11 @@
-//! Project tasks. `cargo run --release -p xtask -- bench [inspect|backfill|migrate|diff]
+//! Project tasks. `cargo run --release -p xtask -- bench [inspect|backfill|migrate|diff|expand]
 //! [--tables 1000,10000] [--runs N] [--json FILE]`: see BENCHMARKS.md.
 
 mod bench;
 mod bench_backfill;
 mod bench_diff;
+mod bench_expand;
+mod bench_lint;
 mod bench_migrate;
 mod schema_gen;
 
@@ -38,6 +40,13 @@ enum Benchmark {
     /// `dbarch_diff::diff` + `plan` of two in-memory models of --tables tables (default
     /// 10,000), the second with a few hundred changes.
     Diff,
+    /// The expand/contract sync trigger's write overhead (`migrate plan --online`):
+    /// single-row UPDATE and INSERT throughput of --clients sessions, --secs per run, --runs
+    /// repetitions, on a table of --rows rows (default 100,000 here) without and with it.
+    Expand,
+    /// `dbarch lint` of --migrations generated migration files (default 1,000 here) against
+    /// squawk on the same files (`pip install squawk-cli`).
+    Lint,
 }
 
 #[derive(clap::Args)]
@@ -60,6 +69,9 @@ struct BenchArgs {
     /// is entered, for looking into the figures (EXPLAIN ANALYZE of the catalog queries).
     #[arg(long)]
     keep: bool,
+    /// lint: the squawk binary (default: `squawk` on PATH).
+    #[arg(long, value_name = "PATH")]
+    squawk: Option<PathBuf>,
     /// backfill: rows of the table.
     #[arg(long, default_value_t = 1_000_000)]
     rows: u64,
@@ -75,6 +87,9 @@ struct BenchArgs {
     /// backfill: seconds of the load alone (the baseline latency).
     #[arg(long, default_value_t = 10.0)]
     load_secs: f64,
+    /// expand: seconds of each measured run.
+    #[arg(long, default_value_t = 5.0)]
+    secs: f64,
     /// backfill: seconds the backfill runs under the load before it is interrupted (then
     /// resumed without the load).
     #[arg(long, default_value_t = 30.0)]
@@ -97,6 +112,15 @@ fn main() -> Result<()> {
                 let doc = bench_migrate::migrate(args.migrations, args.runs)?;
                 output(&doc, args.json.as_deref())
             }
+            Benchmark::Lint => {
+                let count = if args.migrations == 200 {
+                    1000
+                } else {
+                    args.migrations
+                };
+                let doc = bench_lint::lint(count, args.runs, args.squawk.as_deref())?;
+                output(&doc, args.json.as_deref())
+            }
             Benchmark::Diff => {
                 let tables = if args.tables == [1000, 10000] {
                     10_000
@@ -104,6 +128,19 @@ fn main() -> Result<()> {
                     args.tables[0]
                 };
                 let doc = bench_diff::diff_bench(tables, args.runs)?;
+                output(&doc, args.json.as_deref())
+            }
+            Benchmark::Expand => {
+                let doc = bench_expand::expand(&bench_expand::Params {
+                    rows: if args.rows == 1_000_000 {
+                        100_000
+                    } else {
+                        args.rows
+                    },
+                    clients: args.clients,
+                    secs: args.secs,
+                    runs: args.runs,
+                })?;
                 output(&doc, args.json.as_deref())
             }
             Benchmark::Backfill => {

@@ -74,13 +74,18 @@ pub enum Command {
     /// EXPLAIN a query (rolled back, never committed): the plan tree with each node's own
     /// time, and findings ranked by the time they could save, each with a concrete fix.
     Explain(ExplainArgs),
-    /// Versioned migrations: new, plan, up, down, status, verify, baseline, adopt.
+    /// Versioned migrations: new, plan, up, down, status, verify, baseline, adopt, test.
     #[command(subcommand)]
     Migrate(MigrateCommand),
     /// Health checks of a live database (read-only): unused, duplicate and invalid indexes,
     /// unindexed foreign keys, bloat, sequences near overflow, wraparound, cache hits,
     /// sessions, locks, connections, pg_stat_statements, vector indexes.
     Doctor(DoctorArgs),
+    /// Workload-level index advisor: candidates from the workload's predicates, joins and
+    /// sorts, what-if costs (HypoPG on the target, else real builds on a shadow server with a
+    /// sampled copy), greedy selection under a budget, measured P50/P95/P99 before and after,
+    /// indexes to drop, N+1 patterns. Read-only unless --apply.
+    Advise(AdviseArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -310,6 +315,83 @@ pub struct LintArgs {
     pub exclude: Vec<String>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AdviseMethod {
+    /// HypoPG when the target has it installed, else a shadow server.
+    Auto,
+    /// Hypothetical indexes on the target (HypoPG; btree only).
+    Hypopg,
+    /// Real builds on a shadow server of the target's major holding a sampled copy.
+    Shadow,
+}
+
+#[derive(Debug, Args)]
+pub struct AdviseArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The workload: `pg_stat_statements` (its top statements by total time), a .sql file of
+    /// statements (`-- name: NAME` comments, `$1` parameters allowed), or a statement log
+    /// (`.log`/`.csv`, with session and transaction ids: N+1 detection only).
+    #[arg(long, value_name = "pg_stat_statements|FILE.sql|LOG")]
+    pub workload: Option<String>,
+    /// (Re)load the bundled example and use its common queries as the workload.
+    #[arg(long)]
+    pub example: bool,
+    /// Storage budget for the new indexes: 500MB, 2GB, 64kB, or bytes.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub budget: Option<u64>,
+    /// Where candidates are evaluated.
+    #[arg(long, value_enum, default_value_t = AdviseMethod::Auto)]
+    pub method: AdviseMethod,
+    /// Measured runs per query, before and after (0: costs only).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub runs: usize,
+    /// How many pg_stat_statements statements (by total time).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub top: usize,
+    /// Rows per table copied to the shadow server.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub sample_rows: i64,
+    /// Flag queries whose P95 exceeds this (ms).
+    #[arg(long, value_name = "MS", default_value_t = 50.0)]
+    pub target_ms: f64,
+    #[arg(long, short, value_enum, default_value_t = FindingsFormat::Text)]
+    pub format: FindingsFormat,
+    /// Write the advised indexes as the next migration (CREATE INDEX CONCURRENTLY, and its
+    /// down) into the migrations directory.
+    #[arg(long)]
+    pub write_migration: bool,
+    /// The migrations directory for --write-migration (default: dbarch.toml's, else
+    /// migrations/).
+    #[arg(long, value_name = "DIR")]
+    pub migrations_dir: Option<PathBuf>,
+    /// Build the advised indexes on the target (CONCURRENTLY) and measure after.
+    #[arg(long)]
+    pub apply: bool,
+}
+
+/// `500MB`, `2GB`, `64kB`, `1.5GB` or plain bytes (units of 1024).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let n: f64 = t[..split]
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (500MB, 2GB, bytes)"))?;
+    let mult: u64 = match t[split..].trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        u => return Err(format!("{s:?}: unknown unit {u:?} (kB, MB, GB, TB)")),
+    };
+    if n < 0.0 {
+        return Err(format!("{s:?}: a size cannot be negative"));
+    }
+    Ok((n * mult as f64) as u64)
+}
+
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
     #[command(flatten)]
@@ -397,8 +479,15 @@ pub enum MigrateCommand {
         #[arg(long = "rename", value_name = "OLD=NEW")]
         renames: Vec<String>,
         /// Plain forms instead of online-safe ones.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "online")]
         offline: bool,
+        /// Zero-downtime expand/contract: a confirmed column rename or a type change that
+        /// rewrites the table becomes an expand migration (new column, sync trigger, batched
+        /// backfill, constraints and indexes built online) and a separate contract migration
+        /// (`<version>_contract_<name>.sql`: drops the old column) to apply once every
+        /// application instance uses the new column.
+        #[arg(long)]
+        online: bool,
     },
     /// Apply the pending migrations (each in its own transaction unless marked otherwise).
     Up {
@@ -481,7 +570,12 @@ pub struct MigrateTestArgs {
     #[command(flatten)]
     pub dirs: MigrateDirs,
     /// Rows per table.
-    #[arg(long, value_name = "N", default_value_t = 10_000, conflicts_with = "like")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 10_000,
+        conflicts_with = "like"
+    )]
     pub rows: u64,
     /// Rows per table as this database's statistics estimate them (pg_class.reltuples),
     /// capped by --max-rows.

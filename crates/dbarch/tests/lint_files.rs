@@ -46,8 +46,16 @@ fn files_directories_and_formats() {
     let r = run_in(dir.path(), &["lint", "migrations"]);
     r.code(0);
     assert!(r.stdout.contains("M002"), "{}", r.stdout);
-    assert!(r.stdout.contains("migrations/001_index.sql:1:1"), "{}", r.stdout);
-    assert!(r.stdout.contains("CREATE INDEX orders_customer_idx"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("migrations/001_index.sql:1:1"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("CREATE INDEX orders_customer_idx"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("CONCURRENTLY"), "{}", r.stdout);
     assert!(!r.stdout.contains("002_new_table"), "{}", r.stdout);
     run_in(dir.path(), &["lint", "migrations", "--fail-on", "warning"]).code(1);
@@ -98,9 +106,17 @@ fn stdin_is_linted_as_dash() {
 #[test]
 fn bad_input_is_a_finding_or_one_clear_error() {
     let dir = project();
-    write(dir.path(), "syntax.sql", "ALTER TABLE t ADD COLUMN c text DEFALT '';\n");
+    write(
+        dir.path(),
+        "syntax.sql",
+        "ALTER TABLE t ADD COLUMN c text DEFALT '';\n",
+    );
     write(dir.path(), "empty.sql", "-- nothing here\n");
-    write(dir.path(), "meta.sql", "\\set ON_ERROR_STOP on\nSELECT 1;\n");
+    write(
+        dir.path(),
+        "meta.sql",
+        "\\set ON_ERROR_STOP on\nSELECT 1;\n",
+    );
     std::fs::write(dir.path().join("binary.sql"), b"\x00\x01\x02SELECT").unwrap();
     std::fs::write(dir.path().join("latin1.sql"), b"SELECT 'caf\xe9';\n").unwrap();
 
@@ -111,7 +127,10 @@ fn bad_input_is_a_finding_or_one_clear_error() {
     let d = &doc["diagnostics"][0];
     assert_eq!(d["code"], "M001");
     assert_eq!(d["line"], 1);
-    assert!(d["column"].as_u64().unwrap() > 1, "points at the token: {d}");
+    assert!(
+        d["column"].as_u64().unwrap() > 1,
+        "points at the token: {d}"
+    );
 
     for (file, needle) in [
         ("empty.sql", "empty migration"),
@@ -235,7 +254,10 @@ async fn catalog_aware_severity_and_trace() {
         "CREATE INDEX big_customer_idx ON big (customer_id);\n",
     );
     let url = db.url();
-    let r = run_in(dir.path(), &["lint", "m", "--url", &url, "--format", "json"]);
+    let r = run_in(
+        dir.path(),
+        &["lint", "m", "--url", &url, "--format", "json"],
+    );
     let doc = json(&r.stdout);
     let sev = |file: &str| {
         doc["diagnostics"]
@@ -276,4 +298,26 @@ async fn catalog_aware_severity_and_trace() {
         .unwrap()
         .get(0);
     assert_eq!(n, 0);
+}
+
+#[test]
+fn schema_dir_lints_the_desired_state() {
+    let dir = project();
+    write(
+        dir.path(),
+        "schema/tables.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE posts (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id));\n",
+    );
+    let r = run_in(
+        dir.path(),
+        &["lint", "--schema-dir", "schema", "--format", "json"],
+    );
+    r.code(0);
+    let doc = json(&r.stdout);
+    assert!(codes(&doc).contains(&"S001".to_string()), "{doc}");
+    // A desired state that does not run is an input error naming the file.
+    write(dir.path(), "broken/a.sql", "CREATE TABLE x (id nosuchtype);\n");
+    let r = run_in(dir.path(), &["lint", "--schema-dir", "broken"]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("a.sql"), "{}", r.stderr);
 }

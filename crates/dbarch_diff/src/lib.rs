@@ -22,4 +22,7 @@ mod plan;
 pub use change::{Change, ColumnType, EnumPosition, ObjectRef, PartitionIndex, TypedColumn};
 pub use coercion::{Conversion, classify as classify_type_change, is_volatile_default};
 pub use diff::{DiffError, DiffOptions, Rename, diff};
-pub use plan::{Hazard, LockClaim, LockMode, Plan, PlanContext, Reverse, Step, plan};
+pub use plan::{
+    BACKFILL_DIRECTIVE, Hazard, LockClaim, LockMode, Plan, PlanContext, Reverse, Staged, Step,
+    directive_value, plan, plan_expand_contract,
+};

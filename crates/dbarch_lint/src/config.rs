@@ -100,7 +100,9 @@ impl Config {
                 set.add(Glob::new(p).map_err(|e| format!("[[lint.overrides]]: {e}"))?);
             }
             overrides.push(Override {
-                paths: set.build().map_err(|e| format!("[[lint.overrides]]: {e}"))?,
+                paths: set
+                    .build()
+                    .map_err(|e| format!("[[lint.overrides]]: {e}"))?,
                 disable: codes(&o.disable)?,
                 severity: severities(&o.severity)?,
             });

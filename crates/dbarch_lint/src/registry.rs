@@ -124,6 +124,45 @@ macro_rules! rules {
 rules! {
     "M001" "syntax-error" Migration Error driver syntax_error;
     "M002" "non-concurrent-index-build" Migration Warning statement non_concurrent_index_build;
+    "M003" "non-concurrent-index-drop" Migration Warning statement non_concurrent_index_drop;
+    "M004" "concurrently-in-transaction" Migration Error statement concurrently_in_transaction;
+    "M005" "non-concurrent-reindex" Migration Warning statement non_concurrent_reindex;
+    "M006" "non-concurrent-refresh" Migration Warning statement non_concurrent_refresh;
+    "M007" "non-concurrent-detach-partition" Migration Warning statement non_concurrent_detach_partition;
+    "M008" "vacuum-full" Migration Error statement vacuum_full;
+    "M009" "cluster" Migration Warning statement cluster;
+    "M010" "lock-table" Migration Warning statement lock_table;
+    "M011" "truncate" Migration Warning statement truncate;
+    "M012" "table-rewriting-alter" Migration Warning statement table_rewriting_alter;
+    "M013" "drop-column" Migration Warning statement drop_column;
+    "M014" "drop-table" Migration Warning statement drop_table;
+    "M015" "foreign-key-without-not-valid" Migration Warning statement foreign_key_without_not_valid;
+    "M016" "check-without-not-valid" Migration Warning statement check_without_not_valid;
+    "M017" "validate-in-same-transaction" Migration Warning statement validate_in_same_transaction;
+    "M018" "set-not-null" Migration Warning statement set_not_null;
+    "M019" "required-column-without-default" Migration Error statement required_column_without_default;
+    "M020" "volatile-default" Migration Warning statement volatile_default;
+    "M021" "stored-generated-column-added" Migration Warning statement stored_generated_column_added;
+    "M022" "identity-or-serial-added" Migration Warning statement identity_or_serial_added;
+    "M023" "column-type-change-rewrite" Migration Warning statement column_type_change_rewrite;
+    "M024" "unique-without-prebuilt-index" Migration Warning statement unique_without_prebuilt_index;
+    "M025" "exclusion-constraint-added" Migration Warning statement exclusion_constraint_added;
+    "M026" "rename-column" Migration Warning statement rename_column;
+    "M027" "rename-table" Migration Warning file rename_table;
+    "M028" "enum-value-change" Migration Warning statement enum_value_change;
+    "M029" "drop-not-null" Migration Note statement drop_not_null;
+    "M030" "multiple-alters-of-one-table" Migration Note statement multiple_alters_of_one_table;
+    "M031" "char-type" Migration Warning statement char_type;
+    "M032" "int4-key" Migration Warning statement int4_key;
+    "M033" "timestamp-without-time-zone" Migration Warning statement timestamp_without_time_zone_column;
+    "M034" "money-type" Migration Warning statement money_type;
+    "M035" "json-type" Migration Note statement json_type;
+    "M036" "nested-transaction" Migration Error statement nested_transaction;
+    "M037" "uncommitted-transaction" Migration Error file uncommitted_transaction;
+    "M038" "non-idempotent-in-non-transactional-file" Migration Warning file non_idempotent_in_non_transactional_file;
+    "M039" "identifier-too-long" Migration Warning statement identifier_too_long;
+    "M040" "concurrently-on-affected-pg14" Migration Error statement concurrently_on_affected_pg14;
+    "M041" "missing-lock-timeout" Migration Warning file missing_lock_timeout off;
     "M042" "unused-ignore" Migration Note driver unused_ignore;
     "M043" "traced-statement-failed" Migration Error trace traced_statement_failed;
     "M044" "traced-blocking-lock" Migration Warning trace traced_blocking_lock;
@@ -141,6 +180,11 @@ rules! {
     "V001" "vector-column-without-ann-index" Vector Warning schema vector_column_without_ann_index;
     "V002" "ivfflat-lists-unsuited-to-table-size" Vector Warning schema ivfflat_lists;
     "V003" "vector-dimensions-over-index-limit" Vector Warning schema vector_dimensions_over_index_limit;
+    "V004" "hnsw-parameters-out-of-range" Vector Error statement hnsw_parameters_out_of_range;
+    "V005" "non-concurrent-ann-index-build" Vector Warning statement non_concurrent_ann_index_build;
+    "V006" "ivfflat-on-empty-table" Vector Warning file ivfflat_on_empty_table;
+    "V007" "vector-dimension-change" Vector Warning statement vector_dimension_change;
+    "V008" "hnsw-build-over-maintenance-work-mem" Vector Warning file hnsw_build_over_maintenance_work_mem;
 }
 
 /// Every rule, ordered by code.

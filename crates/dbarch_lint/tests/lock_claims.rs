@@ -34,7 +34,10 @@ async fn documented_locks_match_pg_locks() {
         }
         let dir = root.join(rule.code);
         let setup = std::fs::read_to_string(dir.join("setup.sql")).unwrap_or_else(|e| {
-            panic!("{}: its docs claim locks, so it needs resources/{}/setup.sql: {e}", rule.code, rule.code)
+            panic!(
+                "{}: its docs claim locks, so it needs resources/{}/setup.sql: {e}",
+                rule.code, rule.code
+            )
         });
         let bad = std::fs::read_to_string(dir.join("bad.sql")).unwrap();
         let db = TestServer::pg18().create_db().await;

@@ -6,6 +6,7 @@
 //! connects. Shadow replays (drift, roundtrip) live in `replay`.
 
 pub mod backfill;
+pub mod directive;
 mod error;
 pub mod format;
 pub mod history;

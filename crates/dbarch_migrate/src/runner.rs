@@ -9,13 +9,13 @@
 use crate::error::{Error, Result, pg_message};
 use crate::format::{Migration, Script};
 use crate::history::{self, Applied};
-use crate::{lock, split};
+use crate::{directive, lock, split};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use tokio_postgres::{Client, Statement};
 use tokio_postgres::error::SqlState;
+use tokio_postgres::{Client, Statement};
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -329,13 +329,21 @@ async fn lock_timeout_error(client: &Client, m: &Migration, tries: u32, stmt: &s
     }
 }
 
+/// The history row of a transactional migration, inserted in its transaction; the server
+/// measures the duration (`now()` is the start of the transaction).
 const RECORD: &str = "INSERT INTO _dbarch.migrations \
         (version, name, checksum, success, statements_done, duration_ms) \
-    VALUES ($1, $2, $3, $4, $5, $6) \
+    VALUES ($1, $2, $3, true, $4, (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint) \
     ON CONFLICT (version) DO UPDATE SET name = excluded.name, checksum = excluded.checksum, \
         success = excluded.success, statements_done = excluded.statements_done, \
         duration_ms = excluded.duration_ms, applied_by = current_user, applied_at = now()";
 
+/// A transactional migration, sent as one pipeline: `BEGIN`, its statements, the history row
+/// and `COMMIT` leave together and the server answers them in order, so a migration costs
+/// one round trip however many statements it has. The first statement that fails aborts the
+/// transaction: the ones after it, the history row included, fail without effect ("current
+/// transaction is aborted") and the `COMMIT` rolls back, so the error reported is that
+/// statement's, as when they are sent one by one.
 async fn run_transactional(
     client: &Client,
     m: &Migration,
@@ -343,58 +351,85 @@ async fn run_transactional(
     record: &Statement,
 ) -> Result<()> {
     let stmts = split::statements(&m.up.sql);
+    let n = stmts.len() as i32;
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
+        [&m.version, &m.name, &m.checksum, &n];
     let mut tries = 0;
     loop {
         tries += 1;
-        let start = Instant::now();
-        client.batch_execute("BEGIN").await?;
-        let mut failure = None;
-        for (i, s) in stmts.iter().enumerate() {
-            if opts.stopped() {
-                client.batch_execute("ROLLBACK").await?;
-                return Err(rolled_back(m));
-            }
-            if let Err(e) = client.batch_execute(s).await {
-                failure = Some((i, e));
-                break;
-            }
+        let mut pipeline: Vec<Pending<'_>> = Vec::with_capacity(stmts.len() + 3);
+        pipeline.push(Box::pin(client.batch_execute("BEGIN")));
+        for s in &stmts {
+            pipeline.push(Box::pin(client.batch_execute(s)));
         }
-        let Some((i, e)) = failure else {
-            let n = stmts.len() as i32;
-            let ms = start.elapsed().as_millis() as i64;
-            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] =
-                [&m.version, &m.name, &m.checksum, &true, &n, &ms];
-            // Pipelined: the history row and the COMMIT go in one round trip. A failed insert
-            // makes the COMMIT a rollback.
-            let (recorded, committed) = tokio::join!(
-                client.execute(record, &params),
-                client.batch_execute("COMMIT")
-            );
-            match recorded.and(committed) {
-                Ok(_) => return Ok(()),
-                Err(e) if is_canceled(&e) && opts.stopped() => {
-                    client.batch_execute("ROLLBACK").await.ok();
-                    return Err(rolled_back(m));
-                }
-                Err(e) => {
-                    client.batch_execute("ROLLBACK").await.ok();
-                    return Err(e.into());
-                }
-            }
+        pipeline.push(Box::pin(async {
+            client.execute(record, &params).await.map(|_| ())
+        }));
+        pipeline.push(Box::pin(client.batch_execute("COMMIT")));
+        let results = in_order(pipeline).await;
+        // The COMMIT (or, after an error, the rollback it turns into) closed the transaction.
+        let Some((i, e)) = results
+            .into_iter()
+            .enumerate()
+            .find_map(|(i, r)| r.err().map(|e| (i, e)))
+        else {
+            return Ok(());
         };
-        client.batch_execute("ROLLBACK").await?;
         if is_canceled(&e) && opts.stopped() {
             return Err(rolled_back(m));
         }
+        // 0 is BEGIN, 1..=n the statements, then the history row and COMMIT.
+        if i == 0 || i > stmts.len() {
+            return Err(e.into());
+        }
+        let i = i - 1;
         if is_lock_timeout(&e) {
             if tries <= opts.lock_retries {
                 backoff(opts, tries).await;
+                if opts.stopped() {
+                    return Err(rolled_back(m));
+                }
                 continue;
             }
             return Err(lock_timeout_error(client, m, tries, &stmts[i]).await);
         }
         return Err(failed(&m.up, &m.version, i, &e));
     }
+}
+
+type Pending<'a> =
+    std::pin::Pin<Box<dyn Future<Output = Result<(), tokio_postgres::Error>> + Send + 'a>>;
+
+/// Runs `futures` together, first polled in order (tokio-postgres sends a query when its
+/// future is first polled, so the queries leave in this order, as one pipeline), and
+/// returns their outputs in order.
+async fn in_order<T>(
+    futures: Vec<std::pin::Pin<Box<dyn Future<Output = T> + Send + '_>>>,
+) -> Vec<T> {
+    use std::task::Poll;
+    let mut futures: Vec<_> = futures.into_iter().map(Some).collect();
+    let mut out: Vec<Option<T>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (slot, fut) in out.iter_mut().zip(futures.iter_mut()) {
+            if let Some(f) = fut {
+                match f.as_mut().poll(cx) {
+                    Poll::Ready(v) => {
+                        *slot = Some(v);
+                        *fut = None;
+                    }
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
 }
 
 fn failed(script: &Script, version: &str, i: usize, e: &tokio_postgres::Error) -> Error {
@@ -418,7 +453,7 @@ async fn statements_done(client: &Client, version: &str) -> Result<usize> {
 
 /// A non-transactional migration, from the statement after the last one recorded.
 async fn run_statements(client: &Client, m: &Migration, opts: &Options) -> Result<()> {
-    let stmts = split::statements(&m.up.sql);
+    let stmts = directive::statements(&m.up.sql);
     let start = Instant::now();
     // The in-progress row, committed first: a crash from here on leaves a record.
     client
@@ -437,6 +472,47 @@ async fn run_statements(client: &Client, m: &Migration, opts: &Options) -> Resul
         }
         if let Some(ix) = split::concurrent_index(&stmts[i]) {
             drop_invalid_index(client, &ix).await?;
+        }
+        if let Some(d) = directive::parse(&stmts[i]) {
+            let d = d.map_err(|reason| Error::Migration {
+                version: m.version.clone(),
+                file: m.up.path.clone(),
+                statement: i + 1,
+                message: format!("bad directive: {reason}"),
+            })?;
+            let name = format!("migration {} statement {}", m.version, i + 1);
+            let stop = opts.stop.clone();
+            match directive::run_backfill(
+                client,
+                &d,
+                &name,
+                opts.lock_timeout,
+                opts.lock_retries,
+                stop,
+            )
+            .await
+            {
+                Ok(true) => {
+                    client
+                        .execute(
+                            "UPDATE _dbarch.migrations SET statements_done = $2 WHERE version = $1",
+                            &[&m.version, &(i as i32 + 1)],
+                        )
+                        .await?;
+                    i += 1;
+                    continue;
+                }
+                Ok(false) => return Err(stopped_after(m, i, stmts.len())),
+                Err(_) if opts.stopped() => return Err(stopped_after(m, i, stmts.len())),
+                Err(e) => {
+                    return Err(Error::Migration {
+                        version: m.version.clone(),
+                        file: m.up.path.clone(),
+                        statement: i + 1,
+                        message: e.to_string(),
+                    });
+                }
+            }
         }
         match exec_counted(client, &stmts[i], &m.version, i + 1).await {
             Ok(()) => i += 1,
@@ -586,7 +662,7 @@ pub async fn down(
 const FORGET: &str = "DELETE FROM _dbarch.migrations WHERE version = $1";
 
 async fn run_down(client: &Client, m: &Migration, script: &Script, opts: &Options) -> Result<()> {
-    let stmts = split::statements(&script.sql);
+    let stmts = directive::statements(&script.sql);
     let mut tries = 0;
     loop {
         tries += 1;
@@ -595,6 +671,35 @@ async fn run_down(client: &Client, m: &Migration, script: &Script, opts: &Option
         }
         let mut failure = None;
         for (i, s) in stmts.iter().enumerate() {
+            if let Some(d) = directive::parse(s) {
+                let d = d.map_err(|reason| Error::Migration {
+                    version: m.version.clone(),
+                    file: script.path.clone(),
+                    statement: i + 1,
+                    message: format!("bad directive: {reason}"),
+                })?;
+                let name = format!("migration {} down statement {}", m.version, i + 1);
+                let stop = opts.stop.clone();
+                let done = directive::run_backfill(
+                    client,
+                    &d,
+                    &name,
+                    opts.lock_timeout,
+                    opts.lock_retries,
+                    stop,
+                )
+                .await?;
+                if !done {
+                    return Err(Error::Interrupted {
+                        what: format!(
+                            "down of {} {} stopped during its backfill",
+                            m.version, m.name
+                        ),
+                        done: Vec::new(),
+                    });
+                }
+                continue;
+            }
             if let Err(e) = client.batch_execute(s).await {
                 failure = Some((i, e));
                 break;
@@ -602,6 +707,7 @@ async fn run_down(client: &Client, m: &Migration, script: &Script, opts: &Option
         }
         match failure {
             None => {
+                directive::forget(client, &m.version).await?;
                 client.execute(FORGET, &[&m.version]).await?;
                 if script.transactional {
                     client.batch_execute("COMMIT").await?;

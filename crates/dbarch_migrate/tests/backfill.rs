@@ -431,9 +431,9 @@ impl Standby {
             dir.path().join("run"),
             dbarch_pg::server::free_port().unwrap(),
         );
-        cluster.start(&[("fsync", "off")]).unwrap_or_else(|e| {
-            panic!("starting the standby: {e}\n{}", cluster.log_tail(30))
-        });
+        cluster
+            .start(&[("fsync", "off")])
+            .unwrap_or_else(|e| panic!("starting the standby: {e}\n{}", cluster.log_tail(30)));
         Standby { cluster, _dir: dir }
     }
 }
@@ -497,7 +497,9 @@ async fn a_lagging_replica_throttles() {
     );
 
     // Paused: 2 MB of WAL the standby does not replay.
-    s.batch_execute("SELECT pg_wal_replay_pause()").await.unwrap();
+    s.batch_execute("SELECT pg_wal_replay_pause()")
+        .await
+        .unwrap();
     c.batch_execute(
         "CREATE TABLE filler AS SELECT g, repeat('x', 200) AS pad FROM generate_series(1, 10000) g",
     )
@@ -524,7 +526,9 @@ async fn a_lagging_replica_throttles() {
             Duration::from_millis(80)
         ]
     );
-    s.batch_execute("SELECT pg_wal_replay_resume()").await.unwrap();
+    s.batch_execute("SELECT pg_wal_replay_resume()")
+        .await
+        .unwrap();
     drop(standby);
 }
 

@@ -3,6 +3,7 @@
 //! (`findings`, `vector`), the text rendering of a plan (`render`), and the read-only health
 //! checks of `dbarch doctor` (`doctor`).
 
+pub mod advise;
 pub mod doctor;
 mod error;
 mod exprs;

@@ -104,7 +104,12 @@ mod tests {
             (RowShareLock, &[ExclusiveLock, AccessExclusiveLock]),
             (
                 RowExclusiveLock,
-                &[ShareLock, ShareRowExclusiveLock, ExclusiveLock, AccessExclusiveLock],
+                &[
+                    ShareLock,
+                    ShareRowExclusiveLock,
+                    ExclusiveLock,
+                    AccessExclusiveLock,
+                ],
             ),
             (
                 ShareUpdateExclusiveLock,
@@ -153,11 +158,7 @@ mod tests {
         ];
         for (a, list) in conflicts {
             for b in LockMode::ALL {
-                assert_eq!(
-                    a.conflicts_with(b),
-                    list.contains(&b),
-                    "{a} vs {b}"
-                );
+                assert_eq!(a.conflicts_with(b), list.contains(&b), "{a} vs {b}");
             }
         }
         assert!(AccessExclusiveLock.blocks_reads());

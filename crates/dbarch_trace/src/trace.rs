@@ -43,7 +43,10 @@ pub struct Rewrite {
     pub kind: String,
 }
 
-/// Sequential scans of a table made by a statement.
+/// Sequential scans of a table made by a statement, as PostgreSQL's counters have them
+/// (`seq_scan`, `seq_tup_read`: a rewrite may count more than one scan; the scans of parallel
+/// workers, as in a parallel `CREATE INDEX`, only reach the shared statistics, so a
+/// transactional statement shows the leader's part).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SeqScan {
     pub relation: String,

@@ -56,6 +56,9 @@ CREATE TABLE app.tree (
     id int PRIMARY KEY,
     parent int NOT NULL REFERENCES app.tree
 );
+CREATE TABLE app.events (id int NOT NULL, at date NOT NULL, body jsonb) PARTITION BY HASH (id);
+CREATE TABLE app.events_0 PARTITION OF app.events FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+CREATE TABLE app.events_1 PARTITION OF app.events FOR VALUES WITH (MODULUS 2, REMAINDER 1);
 CREATE TABLE app.flags (
     on_off boolean NOT NULL,
     mood app.mood NOT NULL,
@@ -98,7 +101,15 @@ async fn every_table_is_filled_within_its_constraints() {
     assert!(pos("app.orders") < pos("app.order_items"));
     assert!(pos("app.products") < pos("app.order_items"));
 
-    for t in ["app.customers", "app.orders", "app.order_items", "app.tree"] {
+    // Partitions are filled through their parent.
+    assert!(r.table("app.events_0").is_none());
+    for t in [
+        "app.customers",
+        "app.orders",
+        "app.order_items",
+        "app.tree",
+        "app.events",
+    ] {
         let f = table(&r, t);
         assert_eq!(f.error, None, "{f:#?}\n{}", f.sql);
         assert_eq!(f.inserted, 2000, "{f:#?}");
@@ -115,15 +126,27 @@ async fn every_table_is_filled_within_its_constraints() {
     // Two booleans × three moods: six distinct rows at most.
     let f = table(&r, "app.flags");
     assert_eq!(f.inserted, 6, "{f:#?}");
-    assert!(f.notes.iter().any(|n| n.contains("only 6 distinct")), "{f:?}");
-
-    assert_eq!(
-        count(&c, "SELECT count(DISTINCT customer_id) FROM app.orders").await > 100,
-        true
+    assert!(
+        f.notes.iter().any(|n| n.contains("only 6 distinct")),
+        "{f:?}"
     );
-    assert_eq!(count(&c, "SELECT count(*) FROM app.orders WHERE parent_id IS NOT NULL").await, 0);
+
+    assert!(count(&c, "SELECT count(DISTINCT customer_id) FROM app.orders").await > 100);
     assert_eq!(
-        count(&c, "SELECT count(*) FROM app.customers WHERE \"Weird Name\" NOT BETWEEN 10 AND 20").await,
+        count(
+            &c,
+            "SELECT count(*) FROM app.orders WHERE parent_id IS NOT NULL"
+        )
+        .await,
+        0
+    );
+    assert!(count(&c, "SELECT count(*) FROM app.events_1").await > 0);
+    assert_eq!(
+        count(
+            &c,
+            "SELECT count(*) FROM app.customers WHERE \"Weird Name\" NOT BETWEEN 10 AND 20"
+        )
+        .await,
         0
     );
     assert_eq!(
@@ -131,11 +154,19 @@ async fn every_table_is_filled_within_its_constraints() {
         3
     );
     assert_eq!(
-        count(&c, "SELECT count(*) FROM app.products WHERE vector_dims(embedding) = 3").await,
+        count(
+            &c,
+            "SELECT count(*) FROM app.products WHERE vector_dims(embedding) = 3"
+        )
+        .await,
         2000
     );
     assert_eq!(
-        count(&c, "SELECT count(*) FROM app.tree t JOIN app.tree p ON p.id = t.parent WHERE p.id <= t.id").await,
+        count(
+            &c,
+            "SELECT count(*) FROM app.tree t JOIN app.tree p ON p.id = t.parent WHERE p.id <= t.id"
+        )
+        .await,
         2000
     );
     assert_eq!(
@@ -144,7 +175,11 @@ async fn every_table_is_filled_within_its_constraints() {
     );
     // Analyzed: the planner knows the sizes.
     assert_eq!(
-        count(&c, "SELECT reltuples::bigint FROM pg_class WHERE oid = 'app.order_items'::regclass").await,
+        count(
+            &c,
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = 'app.order_items'::regclass"
+        )
+        .await,
         2000
     );
 }
@@ -214,4 +249,26 @@ async fn a_table_that_cannot_be_filled_is_reported_not_fatal() {
     );
     assert_eq!(table(&r, "public.child").inserted, 100);
     assert_eq!(r.rows, 200);
+}
+
+#[tokio::test]
+async fn composite_keys_of_foreign_keys_spread_over_both_parents() {
+    let (_db, c, model) = schema_db().await;
+    let r = fill(
+        &c,
+        &model,
+        &FillOptions {
+            rows: 500,
+            ..FillOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(table(&r, "app.order_items").inserted, 500);
+    // One item per order here, and the products vary with the order (not all the first one).
+    assert_eq!(
+        count(&c, "SELECT count(DISTINCT order_id) FROM app.order_items").await,
+        500
+    );
+    assert!(count(&c, "SELECT count(DISTINCT sku) FROM app.order_items").await > 100);
 }

@@ -80,7 +80,11 @@ async fn volatile_default_rewrites_the_table_under_access_exclusive_lock() {
     // The rewrite rebuilds the index too, under the same lock.
     let mut blocking: Vec<String> = t.blocking_holds().into_iter().map(|h| h.relation).collect();
     blocking.sort();
-    assert_eq!(blocking, ["public.orders", "public.orders_pkey"], "{holds:#?}");
+    assert_eq!(
+        blocking,
+        ["public.orders", "public.orders_pkey"],
+        "{holds:#?}"
+    );
 
     // A constant default is only catalog work: same lock, no rewrite.
     let t = traced(&c, "ALTER TABLE orders ADD COLUMN flag int DEFAULT 7;").await;
@@ -96,7 +100,11 @@ async fn volatile_default_rewrites_the_table_under_access_exclusive_lock() {
 #[tokio::test]
 async fn create_index_takes_share_lock_and_scans() {
     let (_db, c) = setup().await;
-    let t = traced(&c, "CREATE INDEX orders_customer_idx ON orders (customer_id);").await;
+    let t = traced(
+        &c,
+        "CREATE INDEX orders_customer_idx ON orders (customer_id);",
+    )
+    .await;
     let s = only(&t);
     assert_eq!(
         s.strongest_lock_on("public.orders"),
@@ -218,7 +226,11 @@ async fn locks_accumulate_in_a_transaction_and_are_held_until_commit() {
             .iter()
             .any(|l| l.relation == "public.orders" && l.mode == LockMode::ShareLock)
     );
-    assert!(!b.locks_added.iter().any(|l| l.relation == "public.customers"));
+    assert!(
+        !b.locks_added
+            .iter()
+            .any(|l| l.relation == "public.customers")
+    );
     assert_eq!(
         b.strongest_lock_on("public.customers"),
         Some(LockMode::AccessExclusiveLock)
@@ -233,7 +245,10 @@ async fn locks_accumulate_in_a_transaction_and_are_held_until_commit() {
     assert_eq!(hold.mode, LockMode::AccessExclusiveLock);
     assert_eq!(hold.held_ms, a.duration_ms + b.duration_ms + t.commit_ms);
     let json = serde_json::to_value(&t).unwrap();
-    assert_eq!(json["statements"][0]["locks"][0]["mode"], "AccessExclusiveLock");
+    assert_eq!(
+        json["statements"][0]["locks"][0]["mode"],
+        "AccessExclusiveLock"
+    );
 }
 
 #[tokio::test]
@@ -342,10 +357,46 @@ async fn concurrent_index_build_is_observed_holding_share_update_exclusive_lock(
         .find(|h| h.relation == "public.orders")
         .unwrap();
     assert!(
-        hold.to_string()
-            .starts_with("statement 1 was observed holding ShareUpdateExclusiveLock on public.orders"),
+        hold.to_string().starts_with(
+            "statement 1 was observed holding ShareUpdateExclusiveLock on public.orders"
+        ),
         "{hold}"
     );
     // Its scans reached the statistics too.
+    assert!(scanned(s).contains(&"public.orders"), "{:?}", s.seq_scans);
+}
+
+#[tokio::test]
+async fn works_on_postgresql_15() {
+    let db = TestServer::pg15().create_db().await;
+    let c = db.client().await;
+    c.batch_execute(SETUP).await.unwrap();
+    let t = traced(
+        &c,
+        "ALTER TABLE orders ALTER COLUMN amount TYPE bigint;\nALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL;",
+    )
+    .await;
+    assert_eq!(
+        rewritten(&t.statements[0]),
+        ["public.orders", "public.orders_pkey"]
+    );
+    assert_eq!(scanned(&t.statements[1]), ["public.orders"]);
+    assert_eq!(
+        t.lock_holds()[0].to_string().split(" for ").next().unwrap(),
+        "statement 1 held AccessExclusiveLock on public.orders"
+    );
+    // Autocommit: scans read from the flushed statistics; no observer, locks unknown.
+    let t = trace_script(
+        &c,
+        &script(
+            "CREATE INDEX CONCURRENTLY orders_amount_idx ON orders (amount);",
+            false,
+        ),
+    )
+    .await
+    .unwrap();
+    let s = only(&t);
+    assert!(s.error.is_none(), "{:?}", s.error);
+    assert_eq!(s.lock_source, LockSource::Unknown);
     assert!(scanned(s).contains(&"public.orders"), "{:?}", s.seq_scans);
 }

@@ -37,7 +37,9 @@ pub async fn run(global: &GlobalArgs, args: LintArgs) -> Result<u8> {
         };
         let mut diags = lint_files(&files, &ctx, catalog.as_ref(), &mut sources)?;
         if args.trace {
-            diags.extend(crate::commands::trace::trace_files(global, &args.db, &files, &sources).await?);
+            diags.extend(
+                crate::commands::trace::trace_files(global, &args.db, &files, &sources).await?,
+            );
         }
         diags
     } else {
@@ -48,7 +50,14 @@ pub async fn run(global: &GlobalArgs, args: LintArgs) -> Result<u8> {
         let clients: Vec<_> = clients.iter().collect();
         let filter = Filter::new(args.schemas.clone(), &[], &args.exclude).map_err(usage)?;
         // Statistics let size-dependent rules speak (e.g. IVFFlat lists against row counts).
-        let intro = introspect_parallel(&clients, &Options { stats: true, filter }).await?;
+        let intro = introspect_parallel(
+            &clients,
+            &Options {
+                stats: true,
+                filter,
+            },
+        )
+        .await?;
         ctx.server_major = u32::try_from(intro.server.major()).ok();
         dbarch_lint::lint_schema(&intro.database, &ctx)
     };
@@ -131,7 +140,11 @@ pub struct LintFile {
 /// narrowed to those changed since `since` when given.
 fn migration_files(paths: &[PathBuf], since: Option<&str>) -> Result<Vec<LintFile>> {
     let default = [PathBuf::from(".")];
-    let roots = if paths.is_empty() { &default[..] } else { paths };
+    let roots = if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    };
     let changed = since.map(|r| changed_since(r, roots)).transpose()?;
     let mut files = Vec::new();
     for root in roots {
@@ -267,7 +280,9 @@ fn lint_files(
         };
         texts.push(bytes);
     }
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
     let chunk = files.len().div_ceil(threads).max(1);
     let mut results: Vec<Vec<Diagnostic>> = Vec::new();
     std::thread::scope(|s| {
@@ -298,7 +313,11 @@ fn lint_files(
 }
 
 /// Schema rules on the model a desired-state directory produces on a throwaway server.
-async fn lint_schema_dir(global: &GlobalArgs, dir: &Path, ctx: &Context) -> Result<Vec<Diagnostic>> {
+async fn lint_schema_dir(
+    global: &GlobalArgs,
+    dir: &Path,
+    ctx: &Context,
+) -> Result<Vec<Diagnostic>> {
     let files = dbarch_shadow::sql_files(dir)?;
     let shadow =
         dbarch_shadow::model_of_files(&files, None, &target::discover_options(global)).await?;

@@ -29,6 +29,7 @@ pub async fn run(global: &GlobalArgs, cmd: MigrateCommand) -> Result<u8> {
             allow_destructive,
             renames,
             offline,
+            online,
         } => {
             let renames = renames
                 .iter()
@@ -38,7 +39,7 @@ pub async fn run(global: &GlobalArgs, cmd: MigrateCommand) -> Result<u8> {
                 allow_destructive,
                 renames,
             };
-            plan(global, name, url, &dirs, &opts, !offline).await
+            plan(global, name, url, &dirs, &opts, !offline, online).await
         }
         MigrateCommand::Up { run, to, dry_run } => up(global, &run, to, dry_run).await,
         MigrateCommand::Down {
@@ -140,10 +141,9 @@ async fn backfill(global: &GlobalArgs, args: &BackfillArgs) -> Result<u8> {
         }
         bar.set_length(p.total);
         bar.set_position(p.rows_done);
-        bar.set_message(if p.throttled {
-            format!("(throttled: sleeping {:?})", p.sleep)
-        } else {
-            String::new()
+        bar.set_message(match p.reason {
+            Some(reason) => format!("(throttled: {reason}; sleeping {:?})", p.sleep),
+            None => String::new(),
         });
     })
     .await;
@@ -206,7 +206,7 @@ fn project(dirs: &MigrateDirs) -> Result<Project> {
     )?)
 }
 
-fn load(dirs: &MigrateDirs) -> Result<Vec<Migration>> {
+pub(crate) fn load(dirs: &MigrateDirs) -> Result<Vec<Migration>> {
     Ok(dbarch_migrate::load(&project(dirs)?.migrations_dir)?)
 }
 
@@ -236,7 +236,7 @@ fn next_version(migrations: &[Migration]) -> String {
 }
 
 /// Writes `<version>_<name>.sql` and `.down.sql`, never over an existing file.
-fn write_migration(
+pub(crate) fn write_migration(
     dirs: &MigrateDirs,
     migrations: &[Migration],
     name: &str,
@@ -318,6 +318,7 @@ async fn plan(
     dirs: &MigrateDirs,
     opts: &DiffOptions,
     online: bool,
+    expand_contract: bool,
 ) -> Result<u8> {
     let project = project(dirs)?;
     let migrations = dbarch_migrate::load(&project.migrations_dir)?;
@@ -334,13 +335,24 @@ async fn plan(
     let desired =
         dbarch_shadow::model_of_files(&files, major, &target::discover_options(global)).await?;
     let changes = dbarch_diff::diff(&from, &desired.database, opts)?;
-    let plan = dbarch_diff::plan(
-        &changes,
-        &PlanContext {
-            server_major: major.unwrap_or(desired.server_major),
-            online,
-        },
-    );
+    let ctx = PlanContext {
+        server_major: major.unwrap_or(desired.server_major),
+        online,
+    };
+    if expand_contract {
+        return plan_expand_contract(
+            global,
+            name,
+            dirs,
+            &project,
+            &migrations,
+            &changes,
+            &from,
+            &desired.database,
+            &ctx,
+        );
+    }
+    let plan = dbarch_diff::plan(&changes, &ctx);
     if plan.is_empty() {
         if !global.quiet {
             eprintln!(
@@ -364,6 +376,67 @@ async fn plan(
             "dbarch: {} change(s) in {} step(s) written",
             changes.len(),
             plan.steps.len()
+        );
+    }
+    Ok(0)
+}
+
+/// `migrate plan --online`: the expand migration, and the contract migration in a file of its
+/// own (`<version>_contract_<name>.sql`, the next version) when a change was expanded.
+#[allow(clippy::too_many_arguments)]
+fn plan_expand_contract(
+    global: &GlobalArgs,
+    name: Option<String>,
+    dirs: &MigrateDirs,
+    project: &Project,
+    migrations: &[Migration],
+    changes: &[dbarch_diff::Change],
+    from: &Database,
+    to: &Database,
+    ctx: &PlanContext,
+) -> Result<u8> {
+    let staged = dbarch_diff::plan_expand_contract(changes, from, to, ctx);
+    if !global.quiet {
+        for n in &staged.notes {
+            eprintln!("dbarch: {n}");
+        }
+    }
+    if staged.expand.is_empty() && staged.contract.is_empty() {
+        if !global.quiet {
+            eprintln!(
+                "dbarch: the migrations already give {}; no migration written",
+                project.schema_dir.display()
+            );
+        }
+        return Ok(0);
+    }
+    let name = name.unwrap_or_else(|| "plan".into());
+    let (_, path) = write_migration(
+        dirs,
+        migrations,
+        &name,
+        &staged.expand_sql(),
+        &staged.expand_down_sql(),
+    )?;
+    println!("{}", path.display());
+    if !staged.contract.is_empty() {
+        // Read again: the contract's version follows the expand's.
+        let migrations = dbarch_migrate::load(&project.migrations_dir)?;
+        let (_, path) = write_migration(
+            dirs,
+            &migrations,
+            &format!("contract_{name}"),
+            &staged.contract_sql(),
+            &staged.contract_down_sql(),
+        )?;
+        println!("{}", path.display());
+    }
+    if !global.quiet {
+        eprintln!(
+            "dbarch: {} change(s): expand in {} step(s), contract in {} step(s); apply the contract only once every application instance uses the new column(s)",
+            changes.len(),
+            staged.expand.steps.len(),
+            staged.contract.steps.len()
         );
     }
     Ok(0)

@@ -1,5 +1,6 @@
 //! One module per command.
 
+mod advise;
 mod dev;
 mod diff;
 mod doctor;
@@ -27,5 +28,6 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Explain(args) => explain::run(&cli.global, args).await,
         Command::Migrate(cmd) => migrate::run(&cli.global, cmd).await,
         Command::Doctor(args) => doctor::run(&cli.global, args).await,
+        Command::Advise(args) => advise::run(&cli.global, args).await,
     }
 }

@@ -60,6 +60,7 @@ pub async fn run(global: &GlobalArgs, args: ReviewArgs) -> Result<u8> {
          bloat, overflow and wraparound risks, sessions, locks and configuration.",
         &health,
     ));
+    report.push(super::advise::review_section(global, &args.db, clients[0], args.example).await?);
     let text = match args.format {
         ReviewFormat::Markdown => report.to_markdown(),
         ReviewFormat::Json => report.to_json(),

@@ -49,7 +49,9 @@ pub async fn trace_files(
         ..target::discover_options(global)
     };
     let install = match target.as_ref().and_then(|(_, m)| *m) {
-        Some(major) => dbarch_pg::ShadowChoice::for_target(major, needs_pgvector, &discover)?.install,
+        Some(major) => {
+            dbarch_pg::ShadowChoice::for_target(major, needs_pgvector, &discover)?.install
+        }
         None => PgInstall::discover(&discover)?,
     };
     let server = tokio::task::spawn_blocking(move || EphemeralServer::start(&install))
@@ -94,8 +96,8 @@ async fn run(
             continue;
         };
         let statements = dbarch_migrate::split::statements(text);
-        let transactional = !no_transaction_marker(text)
-            && !dbarch_migrate::split::manages_transactions(text);
+        let transactional =
+            !no_transaction_marker(text) && !dbarch_migrate::split::manages_transactions(text);
         let script = Script::new(text, statements, transactional);
         let trace = dbarch_trace::trace_script_with(
             &client,
@@ -163,7 +165,10 @@ fn findings(file: &str, text: &str, s: &StatementTrace) -> Vec<Diagnostic> {
     for r in &s.rewrites {
         out.push(at(dbarch_lint::diagnostic(
             "M045",
-            format!("rewrote {} {} (every row copied, its indexes rebuilt)", r.kind, r.relation),
+            format!(
+                "rewrote {} {} (every row copied, its indexes rebuilt)",
+                r.kind, r.relation
+            ),
         )
         .with_object(r.relation.clone())));
     }

@@ -19,6 +19,8 @@ mod tables;
 mod types;
 mod views;
 
+pub(crate) use renames::replace_ident;
+
 use crate::change::{Change, ObjectRef};
 use dbarch_model::{Database, QualifiedName};
 use serde::{Deserialize, Serialize};

@@ -8,10 +8,12 @@
 //! concurrently built index. Without it, the plain forms (for empty databases and shadow
 //! replays).
 
+mod expand;
 mod locks;
 mod online;
 mod steps;
 
+pub use expand::{BACKFILL_DIRECTIVE, Staged, directive_value, plan_expand_contract};
 pub use locks::{LockClaim, LockMode};
 
 use crate::change::Change;
@@ -89,17 +91,23 @@ pub enum Hazard {
 
 /// Plans the changes (in the order given: [`crate::diff`] returns them dependency-ordered).
 pub fn plan(changes: &[Change], ctx: &PlanContext) -> Plan {
+    let steps = changes
+        .iter()
+        .enumerate()
+        .flat_map(|(i, change)| steps::steps(change, ctx).into_iter().map(move |s| (i, s)))
+        .collect();
+    finish(changes, steps)
+}
+
+/// Steps with the index of their change → the plan: descriptions, enum commits, hazards.
+fn finish(changes: &[Change], steps: Vec<(usize, Step)>) -> Plan {
     let mut out: Vec<Step> = Vec::new();
-    for (i, change) in changes.iter().enumerate() {
-        for mut step in steps::steps(change, ctx) {
-            step.change_index = i;
-            step.description = if step.description.is_empty() {
-                change.describe()
-            } else {
-                step.description
-            };
-            out.push(step);
+    for (i, mut step) in steps {
+        step.change_index = i;
+        if step.description.is_empty() {
+            step.description = changes[i].describe();
         }
+        out.push(step);
     }
     // A new enum value can be used only after its transaction commits.
     for i in 1..out.len() {
@@ -135,6 +143,13 @@ fn derive_hazards(s: &mut Step) {
     }
     s.hazards.sort();
     s.hazards.dedup();
+}
+
+impl Step {
+    /// A runner directive (`-- dbarch:backfill ...`) rather than SQL.
+    pub fn is_directive(&self) -> bool {
+        self.sql.starts_with(BACKFILL_DIRECTIVE)
+    }
 }
 
 impl Plan {
@@ -268,7 +283,8 @@ fn render(header: &str, items: &[Item], one_transaction: bool) -> String {
             out.push_str(&format!("-- note: {n}\n"));
         }
         out.push_str(sql);
-        out.push_str(";\n");
+        // A runner directive is a comment line: no `;` after it.
+        out.push_str(if s.is_directive() { "\n" } else { ";\n" });
     }
     if in_tx {
         out.push_str("\nCOMMIT;\n");

@@ -11,7 +11,7 @@ use dbarch_model::*;
 /// PostgreSQL's maximum identifier length (NAMEDATALEN - 1).
 const MAX_IDENT: usize = 63;
 
-fn truncate(mut s: String) -> String {
+pub(super) fn truncate(mut s: String) -> String {
     while s.len() > MAX_IDENT {
         s.pop();
     }

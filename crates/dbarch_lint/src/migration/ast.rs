@@ -169,7 +169,9 @@ pub fn node(n: &Node) -> Option<&NodeEnum> {
 }
 
 /// The `AlterTableCmd`s of an `ALTER TABLE`.
-pub fn alter_cmds(stmt: &protobuf::AlterTableStmt) -> impl Iterator<Item = &protobuf::AlterTableCmd> {
+pub fn alter_cmds(
+    stmt: &protobuf::AlterTableStmt,
+) -> impl Iterator<Item = &protobuf::AlterTableCmd> {
     stmt.cmds.iter().filter_map(|c| match c.node.as_ref()? {
         NodeEnum::AlterTableCmd(cmd) => Some(cmd.as_ref()),
         _ => None,

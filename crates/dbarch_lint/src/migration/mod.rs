@@ -9,8 +9,8 @@ mod state;
 
 pub use state::State;
 
-use crate::registry::{Check, diag};
 use crate::Context;
+use crate::registry::{Check, diag};
 use dbarch_model::Database;
 use dbarch_report::{Diagnostic, Severity};
 use pg_query::NodeEnum;
@@ -71,7 +71,13 @@ impl Statement<'_> {
         }
     }
 
-    fn diag_span(&self, code: &str, message: impl Into<String>, start: usize, end: usize) -> Diagnostic {
+    fn diag_span(
+        &self,
+        code: &str,
+        message: impl Into<String>,
+        start: usize,
+        end: usize,
+    ) -> Diagnostic {
         let (line, column) = self.source.position(start);
         let (end_line, end_column) = self.source.position(end);
         diag(code, message)
@@ -118,7 +124,9 @@ pub fn lint_migration_bytes(
                     format!("file is not valid UTF-8 (invalid byte at offset {at})"),
                 )
                 .with_location(name, line, column)
-                .with_help("Save migrations as UTF-8; PostgreSQL reads scripts in the client encoding."),
+                .with_help(
+                    "Save migrations as UTF-8; PostgreSQL reads scripts in the client encoding.",
+                ),
             ];
         }
     };
@@ -227,44 +235,60 @@ fn parse(
     map: &SourceMap,
     out: &mut Vec<Diagnostic>,
 ) -> Vec<(NodeEnum, usize, usize, usize)> {
-    match pg_query::parse(file.sql, pg_query::ParserOptions::DEFAULT) {
-        Ok(parsed) => parsed
-            .protobuf
-            .stmts
+    // Statements are cut first (by the parser, or by the scanner when the file has a syntax
+    // error) and parsed one by one: memory stays bounded by the largest statement, and the
+    // bulk of data statements is dropped right after parsing.
+    let pieces = match pg_query::split_with_parser(file.sql) {
+        Ok(parts) => parts
             .into_iter()
-            .filter_map(|raw| {
-                let start = usize::try_from(raw.stmt_location).ok()?;
-                let len = usize::try_from(raw.stmt_len).ok()?;
-                let end = if len == 0 { file.sql.len() } else { start + len };
-                let (start, end) = trim_range(file.sql, start, end);
-                Some((raw.stmt?.node?, start, end, 0))
+            .map(|p| {
+                let start = p.as_ptr() as usize - file.sql.as_ptr() as usize;
+                (start, start + p.len())
             })
             .collect(),
-        Err(_) => {
-            let mut stmts = Vec::new();
-            for (start, end) in scanner_pieces(file.sql) {
-                let (start, end) = trim_range(file.sql, start, end);
-                if start >= end {
-                    continue;
-                }
-                let piece = &file.sql[start..end];
-                match pg_query::parse(piece, pg_query::ParserOptions::DEFAULT) {
-                    Ok(p) => {
-                        if let Some(node) = p
-                            .protobuf
-                            .stmts
-                            .into_iter()
-                            .next()
-                            .and_then(|r| r.stmt?.node)
-                        {
-                            stmts.push((node, start, end, start));
-                        }
-                    }
-                    Err(e) => out.push(syntax_error(file.name, map, piece, start, end, &e)),
+        Err(_) => scanner_pieces(file.sql),
+    };
+    let mut stmts = Vec::with_capacity(pieces.len());
+    for (start, end) in pieces {
+        let (start, end) = trim_range(file.sql, start, end);
+        if start >= end {
+            continue;
+        }
+        let piece = &file.sql[start..end];
+        match pg_query::parse(piece, pg_query::ParserOptions::DEFAULT) {
+            Ok(p) => {
+                if let Some(node) = p
+                    .protobuf
+                    .stmts
+                    .into_iter()
+                    .next()
+                    .and_then(|r| r.stmt?.node)
+                {
+                    stmts.push((slim(node), start, end, start));
                 }
             }
-            stmts
+            Err(e) => out.push(syntax_error(file.name, map, piece, start, end, &e)),
         }
+    }
+    stmts
+}
+
+/// Data statements keep their kind and target but not their rows: no rule reads those, and
+/// a data migration of a million rows would otherwise stay in memory as syntax trees.
+fn slim(node: NodeEnum) -> NodeEnum {
+    use pg_query::protobuf::{CopyStmt, InsertStmt, SelectStmt};
+    match node {
+        NodeEnum::InsertStmt(i) => NodeEnum::InsertStmt(Box::new(InsertStmt {
+            relation: i.relation,
+            ..Default::default()
+        })),
+        NodeEnum::SelectStmt(_) => NodeEnum::SelectStmt(Box::new(SelectStmt::default())),
+        NodeEnum::CopyStmt(c) => NodeEnum::CopyStmt(Box::new(CopyStmt {
+            relation: c.relation,
+            is_from: c.is_from,
+            ..Default::default()
+        })),
+        other => other,
     }
 }
 
@@ -296,7 +320,9 @@ fn syntax_error(
     e: &pg_query::Error,
 ) -> Diagnostic {
     let message = match e {
-        pg_query::Error::Parse(m) | pg_query::Error::Split(m) | pg_query::Error::Scan(m) => m.clone(),
+        pg_query::Error::Parse(m) | pg_query::Error::Split(m) | pg_query::Error::Scan(m) => {
+            m.clone()
+        }
         other => other.to_string(),
     };
     // Point at the token the parser names ("at or near \"x\""), else the statement start.
@@ -369,6 +395,10 @@ fn has_no_transaction_marker(sql: &str) -> bool {
 
 /// The ignore directives of the file, each bound to the statement it covers.
 fn ignores(sql: &str, map: &SourceMap, statements: &[Statement]) -> Vec<Ignore> {
+    // Scanning a whole file is costly for huge ones; most files have no directive.
+    if !sql.contains("dbarch:ignore") {
+        return Vec::new();
+    }
     let Ok(scan) = pg_query::scan(sql) else {
         return Vec::new();
     };
@@ -407,7 +437,12 @@ fn ignores(sql: &str, map: &SourceMap, statements: &[Statement]) -> Vec<Ignore> 
     out
 }
 
-fn is_ignored(d: &Diagnostic, map: &SourceMap, statements: &[Statement], ignores: &mut [Ignore]) -> bool {
+fn is_ignored(
+    d: &Diagnostic,
+    map: &SourceMap,
+    statements: &[Statement],
+    ignores: &mut [Ignore],
+) -> bool {
     let Some(line) = d.line else { return false };
     // The statement the finding sits in: the last one starting at or before its line.
     let index = statements

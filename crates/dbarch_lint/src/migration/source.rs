@@ -77,7 +77,8 @@ pub(crate) fn directive(comment: &str) -> Option<(bool, Vec<String>)> {
             && word[1..].bytes().all(|b| b.is_ascii_digit());
         let is_name = crate::rule(word).is_some();
         if is_code || is_name {
-            let code = crate::rule(word).map_or_else(|| word.to_ascii_uppercase(), |r| r.code.into());
+            let code =
+                crate::rule(word).map_or_else(|| word.to_ascii_uppercase(), |r| r.code.into());
             codes.push(code);
         } else {
             break;

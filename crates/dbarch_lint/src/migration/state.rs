@@ -19,11 +19,13 @@ pub struct State<'a> {
     /// Inside an explicit `BEGIN` ... `COMMIT`.
     explicit: bool,
     /// Tables, materialized views and indexes created by earlier statements of the file.
-    created: Vec<RelName>,
+    created: Index<()>,
     /// Types created by the file, and whether each is an enum.
     created_types: Vec<(RelName, bool)>,
     /// Column types the file declared: (table, column) → type.
-    columns: Vec<(RelName, String, TypeRef)>,
+    columns: Index<TypeRef>,
+    /// Columns added by the file (`CREATE TABLE` or `ADD COLUMN`): (table, column).
+    added_columns: Index<()>,
     /// Constraints added in the open transaction: (table, name, NOT VALID).
     tx_constraints: Vec<(RelName, String, bool)>,
     /// `ALTER TABLE` statements per table in the open transaction: (table, count).
@@ -38,15 +40,20 @@ pub struct State<'a> {
 }
 
 impl<'a> State<'a> {
-    pub(crate) fn new(ctx: &'a Context, catalog: Option<&'a Database>, transactional: bool) -> Self {
+    pub(crate) fn new(
+        ctx: &'a Context,
+        catalog: Option<&'a Database>,
+        transactional: bool,
+    ) -> Self {
         State {
             ctx,
             catalog,
             file_transactional: transactional,
             explicit: false,
-            created: Vec::new(),
+            created: Index::default(),
             created_types: Vec::new(),
-            columns: Vec::new(),
+            columns: Index::default(),
+            added_columns: Index::default(),
             tx_constraints: Vec::new(),
             tx_alters: Vec::new(),
             not_null_checks: Vec::new(),
@@ -69,7 +76,7 @@ impl<'a> State<'a> {
     /// The relation was created earlier in this file: nobody else can be using it yet, so
     /// lock and rewrite rules do not apply.
     pub fn is_new(&self, rel: &RelName) -> bool {
-        self.created.iter().any(|c| c.matches(rel))
+        self.created.get(rel, "").is_some()
     }
 
     /// The type was created earlier in this file; `Some(true)` when it is an enum.
@@ -97,16 +104,18 @@ impl<'a> State<'a> {
 
     /// The type of a column: declared earlier in this file, else from the catalog.
     pub fn column_type(&self, rel: &RelName, column: &str) -> Option<TypeRef> {
-        if let Some((.., t)) = self
-            .columns
-            .iter()
-            .rev()
-            .find(|(r, c, _)| r.matches(rel) && c == column)
-        {
+        if let Some(t) = self.columns.get(rel, column) {
             return Some(t.clone());
         }
         let col = self.table(rel)?.columns.iter().find(|c| c.name == column)?;
         parse_type(&col.data_type)
+    }
+
+    /// The column was added earlier in this file (by `CREATE TABLE` or `ADD COLUMN`): no
+    /// running code uses it yet.
+    pub fn is_new_column(&self, rel: &RelName, column: &str) -> bool {
+        self.is_new(rel)
+            || self.added_columns.get(rel, column).is_some()
     }
 
     /// A constraint of that name was added on the table in the open transaction; `Some(true)`
@@ -141,7 +150,10 @@ impl<'a> State<'a> {
                 k.validated
                     && k.definition
                         .replace(['(', ')'], "")
-                        .eq_ignore_ascii_case(&format!("CHECK {} IS NOT NULL", dbarch_model::quote_ident(column)))
+                        .eq_ignore_ascii_case(&format!(
+                            "CHECK {} IS NOT NULL",
+                            dbarch_model::quote_ident(column)
+                        ))
             })
         })
     }
@@ -158,8 +170,10 @@ impl<'a> State<'a> {
         } else {
             format!("~{} rows", human_count(stats.estimated_rows))
         };
-        d.message
-            .push_str(&format!(" ({rel}: {rows}, {})", human_bytes(stats.table_bytes)));
+        d.message.push_str(&format!(
+            " ({rel}: {rows}, {})",
+            human_bytes(stats.table_bytes)
+        ));
         d
     }
 
@@ -168,13 +182,17 @@ impl<'a> State<'a> {
         self.tx_statements += 1;
         match stmt.node {
             NodeEnum::TransactionStmt(t) => {
-                match TransactionStmtKind::try_from(t.kind).unwrap_or(TransactionStmtKind::Undefined) {
+                match TransactionStmtKind::try_from(t.kind)
+                    .unwrap_or(TransactionStmtKind::Undefined)
+                {
                     TransactionStmtKind::TransStmtBegin | TransactionStmtKind::TransStmtStart => {
                         self.explicit = true;
                         self.end_transaction();
                     }
-                    TransactionStmtKind::TransStmtCommit | TransactionStmtKind::TransStmtRollback => {
-                        self.explicit = false;
+                    TransactionStmtKind::TransStmtCommit
+                    | TransactionStmtKind::TransStmtRollback => {
+                        // `COMMIT AND CHAIN` opens the next transaction at once.
+                        self.explicit = t.chain;
                         // A COMMIT in a wrapped file ends the runner's transaction too.
                         self.file_transactional = false;
                         self.end_transaction();
@@ -190,23 +208,24 @@ impl<'a> State<'a> {
                         if let Some(NodeEnum::ColumnDef(col)) = elt.node.as_ref()
                             && let Some(t) = &col.type_name
                         {
-                            self.columns.push((rel.clone(), col.colname.clone(), TypeRef::of(t)));
+                            self.columns.insert(&rel, &col.colname, TypeRef::of(t));
                         }
                     }
-                    self.created.push(rel);
+                    self.created.insert(&rel, "", ());
                 }
             }
             NodeEnum::CreateTableAsStmt(c) => {
                 if let Some(r) = c.into.as_ref().and_then(|i| i.rel.as_ref()) {
-                    self.created.push(RelName::of(r));
+                    self.created.insert(&RelName::of(r), "", ());
                 }
             }
             NodeEnum::IndexStmt(i) => {
                 if !i.idxname.is_empty() {
-                    self.created.push(RelName {
+                    let index = RelName {
                         schema: i.relation.as_ref().and_then(|r| RelName::of(r).schema),
                         name: i.idxname.clone(),
-                    });
+                    };
+                    self.created.insert(&index, "", ());
                 }
             }
             NodeEnum::CreateEnumStmt(e) => {
@@ -248,21 +267,26 @@ impl<'a> State<'a> {
         for cmd in ast::alter_cmds(a) {
             match ast::cmd_type(cmd) {
                 AlterTableType::AtAddColumn => {
+                    if let Some(col) = ast::cmd_column(cmd) {
+                        self.added_columns.insert(&rel, &col.colname, ());
+                    }
                     if let Some(col) = ast::cmd_column(cmd)
                         && let Some(t) = &col.type_name
                     {
-                        self.columns.push((rel.clone(), col.colname.clone(), TypeRef::of(t)));
+                        self.columns.insert(&rel, &col.colname, TypeRef::of(t));
                     }
                 }
                 AlterTableType::AtAlterColumnType => {
                     if let Some(col) = ast::cmd_column(cmd)
                         && let Some(t) = &col.type_name
                     {
-                        self.columns.push((rel.clone(), cmd.name.clone(), TypeRef::of(t)));
+                        self.columns.insert(&rel, &cmd.name, TypeRef::of(t));
                     }
                 }
                 AlterTableType::AtAddConstraint => {
-                    let Some(c) = ast::cmd_constraint(cmd) else { continue };
+                    let Some(c) = ast::cmd_constraint(cmd) else {
+                        continue;
+                    };
                     self.tx_constraints
                         .push((rel.clone(), c.conname.clone(), c.skip_validation));
                     if ast::constr_type(c) == ConstrType::ConstrCheck
@@ -307,7 +331,10 @@ fn is_not_null_test(n: &pg_query::protobuf::Node) -> Option<String> {
     let NodeEnum::ColumnRef(c) = t.arg.as_ref()?.node.as_ref()? else {
         return None;
     };
-    c.fields.last().and_then(ast::string_value).map(str::to_string)
+    c.fields
+        .last()
+        .and_then(ast::string_value)
+        .map(str::to_string)
 }
 
 /// A catalog type name (as `format_type` prints it) read back by the parser.
@@ -317,10 +344,16 @@ pub(crate) fn parse_type(data_type: &str) -> Option<TypeRef> {
         pg_query::ParserOptions::DEFAULT,
     )
     .ok()?;
-    parsed.protobuf.nodes().into_iter().find_map(|(n, ..)| match n {
-        pg_query::NodeRef::TypeName(t) => Some(TypeRef::of(t)),
-        _ => None,
-    })
+    // `nodes()` does not yield the cast's TypeName itself: take it from the TypeCast.
+    parsed
+        .protobuf
+        .nodes()
+        .into_iter()
+        .find_map(|(n, ..)| match n {
+            pg_query::NodeRef::TypeCast(c) => c.type_name.as_ref().map(TypeRef::of),
+            pg_query::NodeRef::TypeName(t) => Some(TypeRef::of(t)),
+            _ => None,
+        })
 }
 
 fn human_count(n: i64) -> String {
@@ -340,5 +373,41 @@ fn human_bytes(n: i64) -> String {
         format!("{:.0} MiB", n / (1u64 << 20) as f64)
     } else {
         format!("{:.0} kiB", n / 1024.0)
+    }
+}
+
+/// Entries keyed by relation name and a sub-key (a column, a constraint), so that lookups stay
+/// constant-time in files of a million statements; an unqualified name matches any schema.
+struct Index<T> {
+    map: std::collections::HashMap<(String, String), Vec<(Option<String>, T)>>,
+}
+
+impl<T> Default for Index<T> {
+    fn default() -> Self {
+        Index {
+            map: std::collections::HashMap::new(),
+        }
+    }
+}
+
+impl<T> Index<T> {
+    fn insert(&mut self, rel: &RelName, sub: &str, value: T) {
+        self.map
+            .entry((rel.name.clone(), sub.to_string()))
+            .or_default()
+            .push((rel.schema.clone(), value));
+    }
+
+    /// The latest entry for a relation whose schema does not contradict `rel`'s.
+    fn get(&self, rel: &RelName, sub: &str) -> Option<&T> {
+        self.map
+            .get(&(rel.name.clone(), sub.to_string()))?
+            .iter()
+            .rev()
+            .find(|(schema, _)| match (schema, &rel.schema) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            })
+            .map(|(_, v)| v)
     }
 }

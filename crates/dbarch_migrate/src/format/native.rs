@@ -5,9 +5,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 pub const NO_TRANSACTION: &str = "-- dbarch:no-transaction";
 
+/// Also true for a script with a runner directive (`-- dbarch:backfill`, see
+/// [`crate::directive`]), which runs outside any transaction.
 pub(super) fn has_no_transaction_marker(sql: &str) -> bool {
     sql.lines()
-        .any(|l| l.trim().eq_ignore_ascii_case(NO_TRANSACTION))
+        .any(|l| l.trim().eq_ignore_ascii_case(NO_TRANSACTION) || crate::directive::is_directive(l))
 }
 
 /// The UTC timestamp version `yyyymmddhhmmss` of `now`.

@@ -6,6 +6,8 @@
 
 mod checks;
 
+pub(crate) use checks::size;
+
 use dbarch_report::{Diagnostic, Severity};
 use std::time::Duration;
 use tokio_postgres::{Client, Row};
@@ -66,6 +68,23 @@ pub async fn run(
     client.simple_query("SELECT 1").await?;
     let mut out = Vec::new();
     for check in checks() {
+        match client.query(check.sql, &[]).await {
+            Ok(rows) => out.extend((check.eval)(&rows, options)),
+            Err(e) if e.as_db_error().is_some() => out.push(skipped(check, &e)),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+/// Runs only the checks with these codes (a check reporting two codes is named by its first).
+pub async fn run_checks(
+    client: &Client,
+    options: &DoctorOptions,
+    codes: &[&str],
+) -> Result<Vec<Diagnostic>, tokio_postgres::Error> {
+    let mut out = Vec::new();
+    for check in checks().iter().filter(|c| codes.contains(&c.code)) {
         match client.query(check.sql, &[]).await {
             Ok(rows) => out.extend((check.eval)(&rows, options)),
             Err(e) if e.as_db_error().is_some() => out.push(skipped(check, &e)),

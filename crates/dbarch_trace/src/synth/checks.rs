@@ -73,7 +73,8 @@ pub struct Check {
 /// check's `VALUE` stands for.
 pub fn read(expr: &str, value_name: Option<&str>) -> Check {
     let mut check = Check::default();
-    let Ok(parsed) = pg_query::parse(&format!("SELECT {expr}"), pg_query::ParserOptions::DEFAULT) else {
+    let Ok(parsed) = pg_query::parse(&format!("SELECT {expr}"), pg_query::ParserOptions::DEFAULT)
+    else {
         return check;
     };
     let Some(NodeEnum::SelectStmt(select)) = parsed
@@ -85,10 +86,8 @@ pub fn read(expr: &str, value_name: Option<&str>) -> Check {
     else {
         return check;
     };
-    let Some(NodeEnum::ResTarget(target)) = select
-        .target_list
-        .first()
-        .and_then(|t| t.node.as_ref())
+    let Some(NodeEnum::ResTarget(target)) =
+        select.target_list.first().and_then(|t| t.node.as_ref())
     else {
         return check;
     };
@@ -332,8 +331,7 @@ impl Reader<'_> {
                 _ => false,
             };
         }
-        if (kind == AExprKind::AexprOpAny as i32 && op == "=")
-            || (kind == AExprKind::AexprIn as i32 && op == "=")
+        if op == "=" && (kind == AExprKind::AexprOpAny as i32 || kind == AExprKind::AexprIn as i32)
         {
             let Some(col) = self.column(strip_cast(l)) else {
                 return false;

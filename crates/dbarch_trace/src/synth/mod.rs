@@ -228,11 +228,14 @@ enum Unit {
     Fk(usize),
 }
 
-/// A unit's distinct values (units without a choice are random).
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Choice {
-    /// 0-based slot `((i - 1) / stride) % card` (no modulo when `card` is `None`).
-    Slot { stride: u64, card: Option<u64> },
+/// A unit's distinct values (units without a choice are random): a 0-based slot computed
+/// from the row number.
+#[derive(Debug, Clone, PartialEq)]
+struct Choice {
+    /// The slot, an SQL expression of `g.i`.
+    sql: String,
+    /// `i - 1` itself: distinct for every row, by itself.
+    alone: bool,
 }
 
 fn slot_sql(stride: u64, card: Option<u64>) -> String {
@@ -280,8 +283,16 @@ async fn fill_table(
                 not_null_constraints.insert(column.clone());
             }
             ConstraintKind::Check { expression, .. } => {
-                checks.push((c.name.clone(), expression.clone(), checks::read(expression, None)));
+                checks.push((
+                    c.name.clone(),
+                    expression.clone(),
+                    checks::read(expression, None),
+                ));
             }
+            ConstraintKind::Exclusion {} => out.notes.push(format!(
+                "exclusion constraint {} is not ensured: rows may violate it",
+                c.name
+            )),
             _ => {}
         }
     }
@@ -448,10 +459,7 @@ async fn fill_table(
         let units: Option<BTreeSet<Unit>> = kcols.iter().map(|c| unit_of(&cols, c)).collect();
         // A column left to its default (identity, serial, gen_random_uuid()) makes it unique.
         let Some(units) = units else { continue };
-        if units
-            .iter()
-            .any(|u| matches!(choice.get(u), Some(Choice::Slot { card: None, .. })))
-        {
+        if units.iter().any(|u| choice.get(u).is_some_and(|c| c.alone)) {
             continue;
         }
         // A column with more values than rows (even generated 4x over) is distinct by itself.
@@ -460,15 +468,22 @@ async fn fill_table(
                 && !matches!(u, Unit::Fk(_))
         };
         if let Some(u) = units.iter().find(|u| !choice.contains_key(u) && plenty(u)) {
-            choice.insert(*u, Choice::Slot {
-                stride: 1,
-                card: None,
-            });
+            choice.insert(
+                *u,
+                Choice {
+                    sql: slot_sql(1, None),
+                    alone: true,
+                },
+            );
             continue;
         }
-        // Few values in every column: spread the row number over them.
+        // Few values in every column: spread the row number over them in mixed radix, each
+        // digit shifted by the previous one (still one combination per row, but the values
+        // of a later column vary with the earlier ones instead of staying at 0 for the
+        // first rows).
         let mut stride: u64 = 1;
         let mut spread = false;
+        let mut previous: Option<String> = None;
         for u in &units {
             if choice.contains_key(u) {
                 continue;
@@ -477,10 +492,13 @@ async fn fill_table(
             if card == 0 {
                 continue;
             }
-            choice.insert(*u, Choice::Slot {
-                stride,
-                card: Some(card),
-            });
+            let raw = slot_sql(stride, Some(card));
+            let sql = match &previous {
+                None => raw,
+                Some(p) => format!("(({raw} + {p}) % {card})"),
+            };
+            previous = Some(sql.clone());
+            choice.insert(*u, Choice { sql, alone: false });
             stride = stride.saturating_mul(card);
             spread = true;
         }
@@ -505,22 +523,17 @@ async fn fill_table(
         }
         let nullable = cols.iter().filter(|c| c.fk == Some(n)).all(|c| !c.not_null);
         if nullable {
-            out.notes
-                .push(format!("self-referencing foreign key {}: left NULL", fk.name));
+            out.notes.push(format!(
+                "self-referencing foreign key {}: left NULL",
+                fk.name
+            ));
             continue;
         }
         // Possible when every referenced column is a function of the row number alone.
-        let distinct = fk.parent_columns.iter().all(|pc| {
-            unit_of(&cols, pc).is_some_and(|u| {
-                matches!(
-                    choice.get(&u),
-                    Some(Choice::Slot {
-                        stride: 1,
-                        card: None
-                    })
-                )
-            })
-        });
+        let distinct = fk
+            .parent_columns
+            .iter()
+            .all(|pc| unit_of(&cols, pc).is_some_and(|u| choice.get(&u).is_some_and(|c| c.alone)));
         if distinct {
             self_slots.insert(n, format!("g.ks{n}"));
         } else {
@@ -573,22 +586,21 @@ async fn fill_table(
                 )
             }
             None => {
-                let slot;
                 let role = match choice.get(&Unit::Col(i)) {
-                    Some(Choice::Slot { stride, card }) => {
-                        slot = slot_sql(*stride, *card);
-                        Role::Slot(&slot)
-                    }
-                    _ => Role::Random,
+                    Some(c) => Role::Slot(&c.sql),
+                    None => Role::Random,
                 };
-                match types::value(&c.info, &c.bounds, &role, &format!("{tname}.{}", c.name), row)
-                {
+                match types::value(
+                    &c.info,
+                    &c.bounds,
+                    &role,
+                    &format!("{tname}.{}", c.name),
+                    row,
+                ) {
                     Ok(e) => e,
                     Err(why) => {
-                        out.notes.push(format!(
-                            "{} ({}): {why}; left NULL",
-                            c.name, c.info.cast
-                        ));
+                        out.notes
+                            .push(format!("{} ({}): {why}; left NULL", c.name, c.info.cast));
                         continue;
                     }
                 }
@@ -599,9 +611,7 @@ async fn fill_table(
     }
     if inserted.is_empty() {
         // Every column has a default: DEFAULT VALUES, N times.
-        let sql = format!(
-            "INSERT INTO {tname} SELECT FROM generate_series(1, {requested})"
-        );
+        let sql = format!("INSERT INTO {tname} SELECT FROM generate_series(1, {requested})");
         return run(client, &sql, seed, &tname, out).await;
     }
 
@@ -652,7 +662,7 @@ async fn fill_table(
             continue;
         }
         let k = match choice.get(&Unit::Fk(n)) {
-            Some(Choice::Slot { stride, card }) => format!("1 + {}", slot_sql(*stride, *card)),
+            Some(c) => format!("1 + {}", c.sql),
             _ => format!("1 + floor(random() * {})::bigint", fk.parent_rows),
         };
         g_cols.push(format!("{k} AS k{n}"));
@@ -695,7 +705,13 @@ async fn fill_table(
     run(client, &sql, seed, &tname, out).await
 }
 
-async fn run(client: &Client, sql: &str, seed: u64, tname: &str, out: &mut TableFill) -> Result<()> {
+async fn run(
+    client: &Client,
+    sql: &str,
+    seed: u64,
+    tname: &str,
+    out: &mut TableFill,
+) -> Result<()> {
     out.sql = sql.to_string();
     client
         .batch_execute(&format!("SELECT setseed({})", seed_for(seed, tname)))

@@ -7,15 +7,25 @@ use dbarch_model::{Database, TypeKind, quote_ident, quote_literal};
 /// What a value generator knows about a type.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
-    Int { min: f64, max: f64 },
+    Int {
+        min: f64,
+        max: f64,
+    },
     /// `numeric(p, s)`: `p - s` integer digits (`None`: unconstrained).
-    Numeric { int_digits: Option<u32>, scale: u32 },
+    Numeric {
+        int_digits: Option<u32>,
+        scale: u32,
+    },
     Float,
     Money,
-    Text { max_len: Option<u64> },
+    Text {
+        max_len: Option<u64>,
+    },
     Bool,
     Date,
-    Timestamp { tz: bool },
+    Timestamp {
+        tz: bool,
+    },
     Time,
     Interval,
     Uuid,
@@ -24,7 +34,9 @@ pub enum Kind {
     Inet,
     Tsvector,
     Enum(Vec<String>),
-    Vector { dims: u32 },
+    Vector {
+        dims: u32,
+    },
     Array(Box<Kind>),
     Unknown,
 }
@@ -154,7 +166,10 @@ fn base_kind(db: &Database, t: &str) -> Kind {
             int_digits: nums
                 .first()
                 .map(|p| (*p as u32).saturating_sub(nums.get(1).copied().unwrap_or(0) as u32)),
-            scale: nums.get(1).copied().unwrap_or(if nums.is_empty() { 2 } else { 0 }) as u32,
+            scale: nums
+                .get(1)
+                .copied()
+                .unwrap_or(if nums.is_empty() { 2 } else { 0 }) as u32,
         },
         "real" | "double precision" => Kind::Float,
         "money" => Kind::Money,
@@ -225,8 +240,10 @@ pub fn cardinality(kind: &Kind, bounds: &Bounds) -> Option<u64> {
 
 /// Integer range within the type's limits and the bounds (`step` for exclusive bounds).
 fn int_range(min: f64, max: f64, b: &Bounds, step: f64) -> (f64, f64) {
-    let lo = b.lo.map(|(v, inc)| if inc { v.ceil() } else { v.floor() + step });
-    let hi = b.hi.map(|(v, inc)| if inc { v.floor() } else { v.ceil() - step });
+    let lo =
+        b.lo.map(|(v, inc)| if inc { v.ceil() } else { v.floor() + step });
+    let hi =
+        b.hi.map(|(v, inc)| if inc { v.floor() } else { v.ceil() - step });
     let (lo, hi) = match (lo, hi) {
         (Some(l), Some(h)) => (l, h),
         (Some(l), None) => (l, (l + 1_000_000.0).min(max)),
@@ -239,8 +256,10 @@ fn int_range(min: f64, max: f64, b: &Bounds, step: f64) -> (f64, f64) {
 /// The integers distinct values are taken from: `lo + slot` up to the upper bound or the
 /// type's maximum.
 fn int_slot_range(min: f64, max: f64, b: &Bounds) -> (f64, f64) {
-    let lo = b.lo.map(|(v, inc)| if inc { v.ceil() } else { v.floor() + 1.0 });
-    let hi = b.hi.map(|(v, inc)| if inc { v.floor() } else { v.ceil() - 1.0 });
+    let lo =
+        b.lo.map(|(v, inc)| if inc { v.ceil() } else { v.floor() + 1.0 });
+    let hi =
+        b.hi.map(|(v, inc)| if inc { v.floor() } else { v.ceil() - 1.0 });
     let hi = hi.unwrap_or(max).min(max);
     let lo = lo.unwrap_or(if hi < 1.0 { min } else { 1.0 }).max(min);
     (lo, hi)

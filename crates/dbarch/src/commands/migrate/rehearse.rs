@@ -3,7 +3,9 @@
 //! Which migrations are applied: with `--last N`, all but the last N (no database is read);
 //! otherwise the target's history (`--url`, `DATABASE_URL`, `PG*`, else the dev server, as for
 //! `migrate status`), read in a read-only session. A migration that failed part-way on the
-//! target is rehearsed from its start; an edited one is replayed as its file now reads.
+//! target is rehearsed from its start; an edited one is replayed as its file now reads. A
+//! target without history rehearses every migration from an empty schema (tables created by
+//! pending migrations stay empty, as they would be in the same deploy).
 //!
 //! Then, on a shadow server of the target's major version: the applied migrations are
 //! replayed by the runner, every table is filled (`--rows`, or `--like URL`: the row counts
@@ -100,6 +102,12 @@ pub async fn run(global: &GlobalArgs, args: &MigrateTestArgs) -> Result<u8> {
         None => {
             let client = target::connect(global, &args.db, false).await?;
             let (a, p) = split_by_history(&client, &migrations, &mut notes).await?;
+            if a.is_empty() && !p.is_empty() {
+                notes.push(
+                    "no migration is applied on the target: all are rehearsed, from an empty schema"
+                        .into(),
+                );
+            }
             (a, p, "history", Some(server_major(&client).await?))
         }
     };
@@ -329,8 +337,8 @@ async fn rehearse(
     let url = shadow
         .url("postgres")
         .context("the shadow server has no URL")?;
-    let observer = dbarch_pg::connect(&ConnConfig::parse(&url)?, &SessionOptions::default())
-        .await?;
+    let observer =
+        dbarch_pg::connect(&ConnConfig::parse(&url)?, &SessionOptions::default()).await?;
     let trace_opts = TraceOptions {
         observer: Some(&observer),
         ..TraceOptions::default()
@@ -339,11 +347,7 @@ async fn rehearse(
     let mut out = Vec::new();
     let mut failed = None;
     for m in pending {
-        let script = Script::new(
-            &m.up.sql,
-            split::statements(&m.up.sql),
-            m.up.transactional,
-        );
+        let script = Script::new(&m.up.sql, split::statements(&m.up.sql), m.up.transactional);
         let trace = dbarch_trace::trace_script_with(c, &script, &trace_opts).await?;
         let lock_holds = trace.lock_holds();
         let warnings = lock_holds
@@ -421,7 +425,7 @@ fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -457,11 +461,7 @@ fn render(doc: &Document) -> String {
         s.push('\n');
         let width = f.tables.iter().map(|t| t.table.len()).max().unwrap_or(0);
         for t in &f.tables {
-            let mut line = format!(
-                "  {:<width$}  {:>10} rows",
-                t.table,
-                thousands(t.inserted)
-            );
+            let mut line = format!("  {:<width$}  {:>10} rows", t.table, thousands(t.inserted));
             if t.inserted < t.requested && t.error.is_none() {
                 line.push_str(&format!(" (of {})", thousands(t.requested)));
             }
@@ -480,7 +480,11 @@ fn render(doc: &Document) -> String {
         let ran = if t.statements.len() == t.statement_count {
             plural(t.statement_count, "statement")
         } else {
-            format!("{} of {} statements run", t.statements.len(), t.statement_count)
+            format!(
+                "{} of {} statements run",
+                t.statements.len(),
+                t.statement_count
+            )
         };
         s.push_str(&format!(
             "\n{} {} ({}, {ran}, {})\n",
@@ -536,7 +540,14 @@ fn render(doc: &Document) -> String {
                 let r: Vec<String> = st
                     .seq_scans
                     .iter()
-                    .map(|r| format!("{} ({} rows)", r.relation, thousands(r.rows_read as u64)))
+                    .map(|r| {
+                        format!(
+                            "{} ({}, {} rows read)",
+                            r.relation,
+                            plural(r.scans as usize, "scan"),
+                            thousands(r.rows_read as u64)
+                        )
+                    })
                     .collect();
                 s.push_str(&format!("      full scans: {}\n", r.join(", ")));
             }

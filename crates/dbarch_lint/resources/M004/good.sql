@@ -1,0 +1,2 @@
+-- dbarch:no-transaction
+CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_customer_id_idx ON orders (customer_id);

@@ -1,0 +1,2 @@
+-- dbarch:no-transaction
+VACUUM FULL orders;

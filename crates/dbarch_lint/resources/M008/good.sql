@@ -1,0 +1,3 @@
+-- dbarch:no-transaction
+VACUUM (ANALYZE) orders;
+VACUUM (FULL false) orders;

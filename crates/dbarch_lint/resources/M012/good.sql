@@ -1,0 +1,5 @@
+CREATE TABLE scratch (id bigint, payload text);
+ALTER TABLE scratch SET UNLOGGED;
+ALTER TABLE audit_log SET LOGGED;
+ALTER TABLE events SET UNLOGGED;
+ALTER TABLE events SET ACCESS METHOD heap;

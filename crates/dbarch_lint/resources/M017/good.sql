@@ -1,0 +1,4 @@
+-- dbarch:no-transaction
+-- each statement commits on its own: the validating scan runs without the ADD's lock
+ALTER TABLE orders ADD CONSTRAINT orders_quantity_check CHECK (quantity > 0) NOT VALID;
+ALTER TABLE orders VALIDATE CONSTRAINT orders_quantity_check;

@@ -1,0 +1,1 @@
+ALTER TABLE orders ADD COLUMN double_quantity integer GENERATED ALWAYS AS (quantity * 2) STORED;

@@ -1,0 +1,3 @@
+ALTER TABLE orders
+    ADD COLUMN shipped_at timestamptz,
+    ADD COLUMN carrier text;

@@ -1,0 +1,3 @@
+-- dbarch-test: server_version_num=140004
+-- dbarch:no-transaction
+CREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);

@@ -1,0 +1,3 @@
+CREATE TABLE items (id bigint PRIMARY KEY, embedding vector(3));
+CREATE INDEX items_embedding_idx ON items USING hnsw (embedding vector_cosine_ops)
+    WITH (m = 64, ef_construction = 100);

@@ -1,0 +1,1 @@
+ALTER TABLE items ALTER COLUMN embedding TYPE vector(4) USING NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE items ADD COLUMN embedding_v2 vector(4);

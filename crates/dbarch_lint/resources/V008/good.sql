@@ -1,0 +1,4 @@
+-- dbarch-test: maintenance_work_mem=1048576
+-- dbarch:no-transaction
+SET maintenance_work_mem = '64MB';
+CREATE INDEX CONCURRENTLY items_embedding_idx ON items USING hnsw (embedding vector_cosine_ops);

@@ -1,0 +1,2 @@
+CREATE TABLE notes (id bigint PRIMARY KEY);
+ALTER TABLE notes ADD COLUMN body text DEFAULT '';

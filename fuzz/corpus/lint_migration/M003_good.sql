@@ -1,0 +1,2 @@
+-- dbarch:no-transaction
+DROP INDEX CONCURRENTLY IF EXISTS orders_status_idx;

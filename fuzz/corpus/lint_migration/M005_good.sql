@@ -1,0 +1,2 @@
+-- dbarch:no-transaction
+REINDEX INDEX CONCURRENTLY orders_status_idx;

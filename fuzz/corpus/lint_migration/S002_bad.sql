@@ -1,0 +1,1 @@
+CREATE TABLE events (user_id bigint, payload jsonb);
