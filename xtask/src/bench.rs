@@ -109,7 +109,12 @@ pub fn inspect(sizes: &[usize], runs: u32, keep: bool) -> Result<Value> {
 }
 
 /// Builds the release `dbarch` binary (a no-op when up to date) and returns its path.
+/// `DBARCH_BENCH_BIN=PATH` measures that binary instead (no build).
 pub(crate) fn build_dbarch() -> Result<PathBuf> {
+    if let Some(bin) = std::env::var_os("DBARCH_BENCH_BIN") {
+        eprintln!("using {} (DBARCH_BENCH_BIN)", PathBuf::from(&bin).display());
+        return Ok(PathBuf::from(bin));
+    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .context("xtask has no parent directory")?;

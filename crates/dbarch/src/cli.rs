@@ -301,6 +301,10 @@ pub struct LintArgs {
     /// The configuration file (default: dbarch.toml in the current directory, if any).
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
+    /// Queries the schema serves (a .sql file): rules that depend on usage (a jsonb column
+    /// filtered without a GIN index, a vector index of the wrong distance) use them.
+    #[arg(long, value_name = "FILE")]
+    pub workload: Option<std::path::PathBuf>,
     #[arg(long, short, value_enum, default_value_t = LintFormat::Text)]
     pub format: LintFormat,
     /// Exit 1 when a finding reaches this severity (default error, or dbarch.toml's
@@ -401,6 +405,16 @@ pub struct DoctorArgs {
     /// Exit 1 when a finding reaches this severity.
     #[arg(long, value_enum, default_value_t = FailOnArg::Error)]
     pub fail_on: FailOnArg,
+    /// Executions per common query (pg_stat_statements' top ones, parameters sampled from the
+    /// data, each run rolled back) for their P50/P95/P99; 0 measures nothing.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub runs: usize,
+    /// How many of pg_stat_statements' statements (by total time) are measured.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+    /// Flag common queries whose P95 exceeds this (ms).
+    #[arg(long, value_name = "MS", default_value_t = 50.0)]
+    pub target_ms: f64,
 }
 
 #[derive(Debug, Args)]

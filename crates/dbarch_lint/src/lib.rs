@@ -11,6 +11,7 @@ pub mod migration;
 mod registry;
 mod rules;
 mod util;
+pub mod workload;
 
 pub use config::Config;
 pub use migration::{MigrationFile, lint_migration, lint_migration_bytes};
@@ -29,6 +30,9 @@ pub struct Context {
     pub server_version_num: Option<u32>,
     /// `maintenance_work_mem` in bytes, when known.
     pub maintenance_work_mem: Option<u64>,
+    /// The workload's queries (a file, the bundled example's, pg_stat_statements), for
+    /// rules that depend on how the schema is used.
+    pub workload: Vec<String>,
     /// Rules turned on beyond the defaults (codes).
     pub enable: Vec<String>,
     /// Rules turned off (codes).

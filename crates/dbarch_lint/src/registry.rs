@@ -177,6 +177,7 @@ rules! {
     "S007" "updated-at-without-trigger" Schema Warning schema updated_at_without_trigger;
     "S008" "timestamp-without-time-zone" Schema Warning schema timestamp_without_time_zone;
     "S009" "int4-primary-key" Schema Warning schema int4_primary_key;
+    "S010" "jsonb-filter-without-gin-index" Schema Warning schema jsonb_filter_without_gin_index;
     "V001" "vector-column-without-ann-index" Vector Warning schema vector_column_without_ann_index;
     "V002" "ivfflat-lists-unsuited-to-table-size" Vector Warning schema ivfflat_lists;
     "V003" "vector-dimensions-over-index-limit" Vector Warning schema vector_dimensions_over_index_limit;
@@ -185,6 +186,7 @@ rules! {
     "V006" "ivfflat-on-empty-table" Vector Warning file ivfflat_on_empty_table;
     "V007" "vector-dimension-change" Vector Warning statement vector_dimension_change;
     "V008" "hnsw-build-over-maintenance-work-mem" Vector Warning file hnsw_build_over_maintenance_work_mem;
+    "V009" "vector-opclass-mismatch" Vector Warning schema vector_opclass_mismatch;
 }
 
 /// Every rule, ordered by code.

@@ -22,7 +22,15 @@ async fn findings(sql: &str, code: &str) -> Vec<dbarch_report::Diagnostic> {
     .await
     .expect("introspection")
     .database;
-    lint_schema(&model, &Context::default())
+    let ctx = Context {
+        workload: sql
+            .lines()
+            .filter_map(|l| l.strip_prefix("-- dbarch-test: workload="))
+            .map(str::to_string)
+            .collect(),
+        ..Default::default()
+    };
+    lint_schema(&model, &ctx)
         .into_iter()
         .filter(|d| d.code == code)
         .collect()

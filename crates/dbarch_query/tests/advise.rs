@@ -449,4 +449,19 @@ async fn pg_stat_statements_workload_and_n_plus_one() {
     assert_eq!(n1.column, "id");
     assert_eq!(n1.rewrite, "SELECT name FROM customers WHERE id = ANY($1)");
     assert!(n1.parent.is_some());
+    // doctor's view: measured latency per common query (H022) and the N+1 (H023).
+    let diags = advise::doctor_findings(&client, 10, 3, 50.0).await.unwrap();
+    let latency: Vec<_> = diags.iter().filter(|d| d.code == "H022").collect();
+    assert!(latency.len() >= 3, "{diags:#?}");
+    assert!(
+        latency
+            .iter()
+            .all(|d| d.message.contains("P50 ") && d.message.contains("P99 ")),
+        "{latency:#?}"
+    );
+    let n1 = diags.iter().find(|d| d.code == "H023").unwrap();
+    assert_eq!(
+        n1.fix.as_deref(),
+        Some("SELECT name FROM customers WHERE id = ANY($1)")
+    );
 }

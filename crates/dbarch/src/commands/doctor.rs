@@ -1,5 +1,7 @@
 //! `dbarch doctor`: health checks of a live database, in a read-only session. Checks that
-//! cannot run (privileges, missing views) are reported as notes, never as failures.
+//! cannot run (privileges, missing views) are reported as notes, never as failures. With
+//! pg_stat_statements, the common queries are executed (rolled back) for their P50/P95/P99
+//! (H022) and N+1 patterns are reported (H023).
 
 use crate::cli::{DoctorArgs, FindingsFormat, GlobalArgs};
 use crate::output::emit;
@@ -9,7 +11,12 @@ use dbarch_query::DoctorOptions;
 
 pub async fn run(global: &GlobalArgs, args: DoctorArgs) -> Result<u8> {
     let client = target::connect(global, &args.db, false).await?;
-    let diags = dbarch_query::doctor::run(&client, &DoctorOptions::default()).await?;
+    let mut diags = dbarch_query::doctor::run(&client, &DoctorOptions::default()).await?;
+    // The common queries' measured latency and N+1 patterns (from pg_stat_statements).
+    diags.extend(
+        dbarch_query::advise::doctor_findings(&client, args.top, args.runs, args.target_ms)
+            .await?,
+    );
     let text = match args.format {
         FindingsFormat::Text => dbarch_report::text(&diags),
         FindingsFormat::Json => dbarch_report::json(&diags),

@@ -25,6 +25,11 @@ pub async fn run(global: &GlobalArgs, args: LintArgs) -> Result<u8> {
     };
     let mut ctx = Context::default();
     config.apply_to(&mut ctx);
+    if let Some(path) = &args.workload {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?;
+        ctx.workload = dbarch_lint::workload::split_workload(&text);
+    }
 
     let mut sources = HashMap::new();
     let diags = if let Some(dir) = &args.schema_dir {

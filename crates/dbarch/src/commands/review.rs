@@ -36,6 +36,13 @@ pub async fn run(global: &GlobalArgs, args: ReviewArgs) -> Result<u8> {
         &intro.database,
         &dbarch_lint::Context {
             server_major: u32::try_from(intro.server.major()).ok(),
+            // With the bundled example its common queries are the workload (rules such as
+            // an opclass that does not match the distance the queries use need one).
+            workload: if args.example {
+                dbarch_lint::workload::split_workload(dbarch_example::QUERIES_SQL)
+            } else {
+                Vec::new()
+            },
             ..Default::default()
         },
     );

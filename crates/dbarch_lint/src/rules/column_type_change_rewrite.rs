@@ -6,7 +6,8 @@
 //! wider `numeric(p,s)`, `cidr` to `inet`...), PostgreSQL rewrites every row and rebuilds
 //! every index of the table under an `ACCESS EXCLUSIVE` lock: no reads, no writes for the
 //! whole rewrite. `integer` to `bigint` is the classic case. A `USING` clause is taken as a
-//! rewrite. When the old type is unknown (no catalog, not declared in the file), only targets
+//! rewrite. When the old type is unknown (no catalog, not declared in the file) or is a domain
+//! or extension type, only targets
 //! that are commonly reached without a rewrite (`text`, `varchar`, `numeric`, `inet`,
 //! `citext`) are let through. pgvector dimension changes have their own rule (`V007`).
 //! Tables created earlier in the file are not flagged.
@@ -57,6 +58,9 @@ pub(crate) fn check(stmt: &Statement, state: &State, out: &mut Vec<Diagnostic>) 
         if is_vector_type(&new) || old.as_ref().is_some_and(is_vector_type) {
             continue;
         }
+        // A domain or extension type (schema-qualified): whether it is binary-coercible to
+        // the target is unknown, so judge as when the old type is unknown.
+        let old = old.filter(|t| t.schema.is_none());
         let using = col.raw_default.is_some();
         let reason = if using {
             Some("with a USING expression".to_string())

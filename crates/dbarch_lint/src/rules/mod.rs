@@ -67,3 +67,5 @@ pub(crate) mod vacuum_full;
 pub(crate) mod validate_in_same_transaction;
 pub(crate) mod vector_dimension_change;
 pub(crate) mod volatile_default;
+pub(crate) mod jsonb_filter_without_gin_index;
+pub(crate) mod vector_opclass_mismatch;

@@ -921,6 +921,8 @@ pub fn render_text(a: &Advice) -> String {
             ms(&q.after),
             if q.over_target {
                 "  ⚠ over target"
+            } else if q.before.as_ref().is_some_and(|l| l.p95_ms > a.target_ms) {
+                "  ✓ was over target"
             } else {
                 ""
             }

@@ -18,8 +18,21 @@ pub async fn load(
     let intro = dbarch_catalog::introspect(target, &dbarch_catalog::Options::default())
         .await
         .map_err(|e| AdviseError::Input(format!("cannot read the target's schema: {e}")))?;
+    // Secondary indexes are built after the load (a bulk build is much faster than inserting
+    // into them row by row, HNSW above all).
+    let (indexes, rest): (Vec<String>, Vec<String>) = dbarch_ddl::statements(&intro.database)
+        .into_iter()
+        .partition(|s| s.starts_with("CREATE INDEX") || s.starts_with("CREATE UNIQUE INDEX"));
+    let script = |stmts: &[String]| {
+        let mut sql = String::from("SET check_function_bodies = false;\n");
+        for s in stmts {
+            sql.push_str(s);
+            sql.push_str(";\n");
+        }
+        sql
+    };
     shadow
-        .batch_execute(&dbarch_ddl::schema_sql(&intro.database))
+        .batch_execute(&script(&rest))
         .await
         .map_err(|e| AdviseError::db("creating the target's schema on the shadow server", e))?;
     shadow
@@ -70,6 +83,10 @@ pub async fn load(
             .map_err(|e| AdviseError::db("writing the sample to the shadow server", e))?;
         copied.push((t.qualified(), n));
     }
+    shadow
+        .batch_execute(&script(&indexes))
+        .await
+        .map_err(|e| AdviseError::db("building the target's indexes on the shadow server", e))?;
     shadow
         .batch_execute("RESET session_replication_role")
         .await
