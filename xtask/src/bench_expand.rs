@@ -79,8 +79,21 @@ const WORKLOADS: &[(&str, &str, &str)] = &[
     ),
     (
         "insert",
-        "INSERT INTO {t} (id, n, payload) VALUES ($1, ($1 % 1000)::int, 'x')",
+        "INSERT INTO {t} (id, n, payload) VALUES ($1, ($1::bigint % 1000)::int, 'x')",
         "INSERT through the old column: the trigger fills the new one",
+    ),
+];
+
+/// Server-side loops: (name, loop body with `{t}`, `{rows}`, `{base}` and the loop variable
+/// `i`).
+const SERVER_LOOPS: &[(&str, &str)] = &[
+    (
+        "server_update_synced_column",
+        "UPDATE {t} SET n = n + 1 WHERE id = 1 + (i * 7919) % {rows};",
+    ),
+    (
+        "server_insert",
+        "INSERT INTO {t} (id, n, payload) VALUES ({base} + i, i % 1000, 'x');",
     ),
 ];
 
@@ -162,6 +175,45 @@ pub fn expand(p: &Params) -> Result<Value> {
                 "plain_p50_ms": round(median(&p50[0])),
                 "synced_p50_ms": round(median(&p50[1])),
                 "overhead_ratio": round(a / b),
+            }));
+        }
+        // The same writes without round trips or commits: one session runs --rows / 2
+        // single-row statements in a DO block, so that the ratio is the server-side cost of
+        // the statement with and without the trigger (the worst case: nothing dilutes it).
+        for (name, body) in SERVER_LOOPS {
+            let mut secs: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+            let n = (p.rows / 2).max(1);
+            for run in 0..p.runs {
+                let order: [usize; 2] = if run % 2 == 0 { [0, 1] } else { [1, 0] };
+                for i in order {
+                    let table = ["plain", "synced"][i];
+                    let base = next_id.fetch_add(n as i64, Ordering::Relaxed);
+                    let sql = format!(
+                        "DO $$ BEGIN FOR i IN 1..{n} LOOP {} END LOOP; END $$",
+                        body.replace("{t}", table)
+                            .replace("{rows}", &p.rows.to_string())
+                            .replace("{base}", &base.to_string())
+                    );
+                    let t0 = Instant::now();
+                    c.batch_execute(&sql).await?;
+                    let s = t0.elapsed().as_secs_f64();
+                    eprintln!(
+                        "{name} run {} {table}: {:.0} rows/s",
+                        run + 1,
+                        n as f64 / s
+                    );
+                    secs[i].push(s);
+                }
+                c.batch_execute("VACUUM plain").await?;
+                c.batch_execute("VACUUM synced").await?;
+            }
+            let (a, b) = (median(&secs[0]), median(&secs[1]));
+            results.push(json!({
+                "workload": name,
+                "what": "single-row statements in one DO block (no round trip, no commit per row)",
+                "plain_ops_per_s": (n as f64 / a).round(),
+                "synced_ops_per_s": (n as f64 / b).round(),
+                "overhead_ratio": round(b / a),
             }));
         }
         // The two columns agree after all those writes.

@@ -7,6 +7,7 @@ mod bench_diff;
 mod bench_expand;
 mod bench_lint;
 mod bench_migrate;
+mod bench_tpch;
 mod schema_gen;
 
 use std::path::PathBuf;
@@ -47,6 +48,10 @@ enum Benchmark {
     /// `dbarch lint` of --migrations generated migration files (default 1,000 here) against
     /// squawk on the same files (`pip install squawk-cli`).
     Lint,
+    /// `dbarch advise` on TPC-H (data from `tpchgen-cli`, `pip install tpchgen-cli`; --sf
+    /// scale factor, default 0.1): the advised indexes and each query's measured P50/P95
+    /// before and after, with --runs runs per query.
+    Tpch,
 }
 
 #[derive(clap::Args)]
@@ -72,6 +77,12 @@ struct BenchArgs {
     /// lint: the squawk binary (default: `squawk` on PATH).
     #[arg(long, value_name = "PATH")]
     squawk: Option<PathBuf>,
+    /// tpch: the scale factor.
+    #[arg(long, default_value_t = 0.1)]
+    sf: f64,
+    /// tpch: the tpchgen-cli binary (default: on PATH).
+    #[arg(long, value_name = "PATH")]
+    tpchgen: Option<PathBuf>,
     /// backfill: rows of the table.
     #[arg(long, default_value_t = 1_000_000)]
     rows: u64,
@@ -110,6 +121,15 @@ fn main() -> Result<()> {
             }
             Benchmark::Migrate => {
                 let doc = bench_migrate::migrate(args.migrations, args.runs)?;
+                output(&doc, args.json.as_deref())
+            }
+            Benchmark::Tpch => {
+                let doc = bench_tpch::tpch(&bench_tpch::Params {
+                    sf: args.sf,
+                    runs: args.runs,
+                    tpchgen: args.tpchgen,
+                    statement_timeout_secs: 120,
+                })?;
                 output(&doc, args.json.as_deref())
             }
             Benchmark::Lint => {

@@ -86,6 +86,10 @@ pub enum Command {
     /// sampled copy), greedy selection under a budget, measured P50/P95/P99 before and after,
     /// indexes to drop, N+1 patterns. Read-only unless --apply.
     Advise(AdviseArgs),
+    /// pgvector storage: design (tables, type, indexes, size estimate), setup on an existing
+    /// table, bulk load by binary COPY, index tuning to a recall target.
+    #[command(subcommand)]
+    Vector(crate::commands::vector::VectorCommand),
 }
 
 #[derive(Debug, Subcommand)]

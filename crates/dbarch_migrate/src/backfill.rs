@@ -316,7 +316,7 @@ fn median(v: &[Duration]) -> Duration {
 pub async fn run(
     client: &Client,
     opts: &BackfillOptions,
-    progress: &mut dyn FnMut(&Progress),
+    progress: &mut (dyn FnMut(&Progress) + Send),
 ) -> Result<Report> {
     let started = Instant::now();
     if opts.batch <= 0 {

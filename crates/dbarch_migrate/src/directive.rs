@@ -51,7 +51,7 @@ pub fn is_directive(line: &str) -> bool {
 
 /// The statements of a script with each directive line as a statement of its own, in order.
 /// A directive line inside a statement (a dollar-quoted body) is left alone: a line counts
-/// only where the text before it ends with complete statements.
+/// only where the text before it has no open quote, dollar quote or comment (the scanner cuts it).
 pub fn statements(sql: &str) -> Vec<String> {
     if !sql.lines().any(is_directive) {
         return split::statements(sql);
@@ -59,7 +59,7 @@ pub fn statements(sql: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut chunk = String::new();
     for line in sql.split_inclusive('\n') {
-        if is_directive(line) && pg_query::split_with_parser(&chunk).is_ok() {
+        if is_directive(line) && pg_query::split_with_scanner(&chunk).is_ok() {
             out.extend(split::statements(&chunk));
             out.push(line.trim().to_string());
             chunk.clear();

@@ -465,3 +465,114 @@ async fn pg_stat_statements_workload_and_n_plus_one() {
         Some("SELECT name FROM customers WHERE id = ANY($1)")
     );
 }
+
+#[tokio::test]
+async fn pg18_skip_scan_serves_the_second_key() {
+    let db = TestServer::pg18().create_db().await;
+    let shadow_db = TestServer::pg18().create_db().await;
+    db.client()
+        .await
+        .batch_execute(
+            "CREATE TABLE events (id bigint PRIMARY KEY, kind int NOT NULL, account_id int NOT NULL,
+                                  at timestamptz NOT NULL);
+             INSERT INTO events SELECT g, g % 4, g % 5000, now() FROM generate_series(1, 50000) g;
+             CREATE INDEX events_kind_account_idx ON events (kind, account_id);
+             ANALYZE events;",
+        )
+        .await
+        .unwrap();
+    let client = read_only(&db).await;
+    let shadow = shadow_db.client().await;
+    let w = advise::workload::from_sql(
+        "-- name: by_account\nSELECT id FROM events WHERE account_id = $1;\n",
+        "w.sql",
+    );
+    let advice = advise::advise(
+        &client,
+        Evaluation::Shadow(&shadow),
+        None,
+        &w,
+        &AdviseOptions {
+            runs: 3,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        !advice
+            .recommendations
+            .iter()
+            .any(|r| r.statement.contains("(account_id)")),
+        "{:#?}",
+        advice.recommendations
+    );
+    assert!(
+        advice
+            .notes
+            .iter()
+            .any(|n| n.contains("skip scan uses events_kind_account_idx")),
+        "{:#?}",
+        advice.notes
+    );
+}
+
+#[tokio::test]
+async fn gin_and_trigram_candidates_are_built_on_the_shadow() {
+    let db = TestServer::pg18().create_db().await;
+    let shadow_db = TestServer::pg18().create_db().await;
+    db.client()
+        .await
+        .batch_execute(
+            "CREATE TABLE notes (id bigint PRIMARY KEY, body text NOT NULL, meta jsonb NOT NULL);
+             INSERT INTO notes
+               SELECT g, md5(g::text) || CASE WHEN g % 2000 = 0 THEN ' needle' ELSE '' END,
+                      jsonb_build_object('k', g % 1000, 'tag', 't' || g % 7)
+               FROM generate_series(1, 30000) g;
+             ANALYZE notes;",
+        )
+        .await
+        .unwrap();
+    let client = read_only(&db).await;
+    let shadow = shadow_db.client().await;
+    let w = advise::workload::from_sql(
+        "-- name: by_meta\nSELECT id FROM notes WHERE meta @> '{\"k\": 7}';\n\
+         -- name: search\nSELECT id FROM notes WHERE body ILIKE '%needle%';\n",
+        "w.sql",
+    );
+    let advice = advise::advise(
+        &client,
+        Evaluation::Shadow(&shadow),
+        None,
+        &w,
+        &AdviseOptions {
+            runs: 3,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    eprintln!("{}", advise::render_text(&advice));
+    let stmts: Vec<&str> = advice
+        .recommendations
+        .iter()
+        .map(|r| r.statement.as_str())
+        .collect();
+    assert!(
+        stmts.contains(
+            &"CREATE INDEX CONCURRENTLY notes_meta_gin_idx ON public.notes USING gin (meta jsonb_path_ops);"
+        ),
+        "{stmts:#?}"
+    );
+    assert!(
+        stmts.contains(
+            &"CREATE INDEX CONCURRENTLY notes_body_trgm_idx ON public.notes USING gin (body gin_trgm_ops);"
+        ),
+        "{stmts:#?}"
+    );
+    let (up, _) = advise::migration(&advice).unwrap();
+    assert!(
+        up.contains("CREATE EXTENSION IF NOT EXISTS pg_trgm;\n"),
+        "{up}"
+    );
+}

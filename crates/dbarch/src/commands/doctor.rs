@@ -14,8 +14,7 @@ pub async fn run(global: &GlobalArgs, args: DoctorArgs) -> Result<u8> {
     let mut diags = dbarch_query::doctor::run(&client, &DoctorOptions::default()).await?;
     // The common queries' measured latency and N+1 patterns (from pg_stat_statements).
     diags.extend(
-        dbarch_query::advise::doctor_findings(&client, args.top, args.runs, args.target_ms)
-            .await?,
+        dbarch_query::advise::doctor_findings(&client, args.top, args.runs, args.target_ms).await?,
     );
     let text = match args.format {
         FindingsFormat::Text => dbarch_report::text(&diags),

@@ -11,6 +11,7 @@ mod lint;
 mod migrate;
 mod review;
 mod trace;
+pub(crate) mod vector;
 
 use crate::cli::{Cli, Command};
 use anyhow::Result;
@@ -29,5 +30,6 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Migrate(cmd) => migrate::run(&cli.global, cmd).await,
         Command::Doctor(args) => doctor::run(&cli.global, args).await,
         Command::Advise(args) => advise::run(&cli.global, args).await,
+        Command::Vector(cmd) => vector::run(&cli.global, cmd).await,
     }
 }

@@ -55,9 +55,11 @@ pub struct Staged {
 impl Staged {
     /// The expand migration's script.
     pub fn expand_sql(&self) -> String {
-        self.expand
-            .to_sql()
-            .replacen("-- dbarch migration:", "-- dbarch migration (expand):", 1)
+        let sql = self.expand.to_sql();
+        if self.contract.is_empty() {
+            return sql;
+        }
+        sql.replacen("-- dbarch migration:", "-- dbarch migration (expand):", 1)
     }
 
     /// The expand migration's down script.

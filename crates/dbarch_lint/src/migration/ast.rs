@@ -163,11 +163,6 @@ impl TypeRef {
     }
 }
 
-/// The node of a `Node`, if any.
-pub fn node(n: &Node) -> Option<&NodeEnum> {
-    n.node.as_ref()
-}
-
 /// The `AlterTableCmd`s of an `ALTER TABLE`.
 pub fn alter_cmds(
     stmt: &protobuf::AlterTableStmt,
@@ -257,7 +252,6 @@ pub const VOLATILE_FUNCTIONS: &[&str] = &[
     "random_normal",
     "setseed",
     "timeofday",
-    "txid_current",
     "uuid_generate_v1",
     "uuid_generate_v1mc",
     "uuid_generate_v4",

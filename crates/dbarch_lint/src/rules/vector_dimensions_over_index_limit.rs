@@ -40,6 +40,17 @@ pub(crate) fn check(db: &Database, _: &Context, out: &mut Vec<Diagnostic>) {
             if dims <= limit {
                 continue;
             }
+            // Already indexed the way the rule advises: an ANN index on an expression of the
+            // column (`(embedding::halfvec(3072))`, `(binary_quantize(embedding))::bit(D)`).
+            let expression_indexed = t.indexes.iter().any(|i| {
+                matches!(i.method.as_str(), "hnsw" | "ivfflat")
+                    && i.keys.iter().any(|k| {
+                        matches!(&k.target, dbarch_model::IndexTarget::Expression(e) if e.contains(&c.name))
+                    })
+            });
+            if expression_indexed {
+                continue;
+            }
             let hint = match v.kind {
                 VectorKind::Vector if dims <= 4000 => format!(
                     "index (({}::halfvec({dims}))) with halfvec_cosine_ops, or binary quantization",

@@ -69,6 +69,10 @@ pub struct Analysis {
     pub star: bool,
     /// `$n` → the column it is compared to.
     pub params: Vec<(i32, Col)>,
+    /// `col @> value` and the other GIN operators (jsonb, arrays, tsvector), with the operator.
+    pub containment: Vec<(Col, String)>,
+    /// `col LIKE/ILIKE pattern` whose pattern may start with a wildcard (trigram candidates).
+    pub substring: Vec<Col>,
     /// `$n` used as LIMIT / OFFSET.
     pub limit_params: Vec<(i32, &'static str)>,
     pub has_limit: bool,
@@ -88,6 +92,8 @@ pub fn analyze(sql: &str) -> Result<Analysis, String> {
         columns: Vec::new(),
         star: false,
         params: Vec::new(),
+        containment: Vec::new(),
+        substring: Vec::new(),
         limit_params: Vec::new(),
         has_limit: false,
     };
@@ -163,6 +169,16 @@ fn select(a: &mut Analysis, s: &protobuf::SelectStmt) {
     if let Some(w) = &s.where_clause {
         where_clause(a, w);
     }
+    if let Some(w) = &s.with_clause {
+        for cte in &w.ctes {
+            if let Some(NodeEnum::CommonTableExpr(c)) = cte.node.as_ref()
+                && let Some(NodeEnum::SelectStmt(inner)) =
+                    c.ctequery.as_ref().and_then(|q| q.node.as_ref())
+            {
+                nested(a, inner);
+            }
+        }
+    }
     for g in &s.group_clause {
         if let Some(c) = as_col(g) {
             a.group.push(c);
@@ -214,6 +230,33 @@ fn select(a: &mut Analysis, s: &protobuf::SelectStmt) {
         {
             params_of_expr(a, v);
         }
+    }
+}
+
+/// A subquery (EXISTS, IN, scalar, CTE): its tables, predicates and join keys (correlated
+/// ones included) count; its ORDER BY, GROUP BY and LIMIT do not.
+fn nested(a: &mut Analysis, s: &protobuf::SelectStmt) {
+    let (order, vector_order, group, limit_params, has_limit) = (
+        std::mem::take(&mut a.order),
+        a.vector_order.take(),
+        std::mem::take(&mut a.group),
+        std::mem::take(&mut a.limit_params),
+        a.has_limit,
+    );
+    select(a, s);
+    a.order = order;
+    a.vector_order = vector_order;
+    a.group = group;
+    a.limit_params = limit_params;
+    a.has_limit = has_limit;
+}
+
+fn sublink(a: &mut Analysis, n: &protobuf::Node) {
+    if let Some(NodeEnum::SubLink(l)) = n.node.as_ref()
+        && let Some(NodeEnum::SelectStmt(inner)) =
+            l.subselect.as_ref().and_then(|q| q.node.as_ref())
+    {
+        nested(a, inner);
     }
 }
 
@@ -274,7 +317,22 @@ fn where_clause(a: &mut Analysis, n: &protobuf::Node) {
                 where_clause(a, arg);
             }
         }
-        Some(NodeEnum::AExpr(e)) => predicate(a, e),
+        Some(NodeEnum::AExpr(e)) => {
+            for side in [e.lexpr.as_deref(), e.rexpr.as_deref()]
+                .into_iter()
+                .flatten()
+            {
+                sublink(a, side);
+            }
+            predicate(a, e)
+        }
+        Some(NodeEnum::SubLink(_)) => sublink(a, n),
+        Some(NodeEnum::BoolExpr(b)) => {
+            // OR / NOT: no index predicate, but their subqueries still read tables.
+            for arg in &b.args {
+                sublink(a, arg);
+            }
+        }
         Some(NodeEnum::NullTest(t)) => {
             // `col IS NULL` is an equality for a btree.
             if let Some(c) = t.arg.as_deref().and_then(as_col) {
@@ -314,6 +372,17 @@ fn predicate(a: &mut Analysis, e: &protobuf::AExpr) {
         let pk = match op.as_str() {
             "=" => PredKind::Eq,
             "<" | "<=" | ">" | ">=" => PredKind::Range,
+            "@>" | "?" | "?|" | "?&" | "&&" | "@@" | "@?" => {
+                if let Some(p) = other.and_then(as_param) {
+                    a.params.push((p, col.clone()));
+                }
+                a.containment.push((col, op));
+                return;
+            }
+            "~~" | "~~*" => {
+                like(a, col, other);
+                return;
+            }
             _ => {
                 if let Some(p) = other.and_then(as_param) {
                     a.params.push((p, col));
@@ -358,10 +427,23 @@ fn predicate(a: &mut Analysis, e: &protobuf::AExpr) {
                 constant: None,
             });
         }
-    } else if kind == AExprKind::AexprLike as i32
-        && let (Some(c), Some(p)) = (l.and_then(as_col), r.and_then(as_param))
+    } else if (kind == AExprKind::AexprLike as i32 || kind == AExprKind::AexprIlike as i32)
+        && let Some(c) = l.and_then(as_col)
     {
-        a.params.push((p, c));
+        like(a, c, r);
+    }
+}
+
+/// `col LIKE pattern`: a constant pattern counts when it starts with a wildcard (else a btree
+/// prefix search could serve it), an expression (`'%' || $1 || '%'`) always.
+fn like(a: &mut Analysis, col: Col, pattern: Option<&protobuf::Node>) {
+    if let Some(p) = pattern.and_then(as_param) {
+        a.params.push((p, col));
+        return;
+    }
+    match pattern.and_then(as_const) {
+        Some(text) if !(text.starts_with("'%") || text.starts_with("'_")) => {}
+        _ => a.substring.push(col),
     }
 }
 
@@ -471,6 +553,21 @@ mod tests {
         ps.dedup();
         assert_eq!(ps, vec![1, 2, 3]);
         assert!(a.has_limit);
+    }
+
+    #[test]
+    fn subqueries_count() {
+        let a = analyze(
+            "select sum(l_extendedprice) from lineitem, part
+             where p_partkey = l_partkey and p_brand = 'Brand#23'
+               and l_quantity < (select 0.2 * avg(l_quantity) from lineitem where l_partkey = p_partkey)
+               and not exists (select 1 from orders o where o.o_orderkey = l_orderkey)
+             group by p_brand",
+        )
+        .unwrap();
+        assert_eq!(a.tables.len(), 4, "{:?}", a.tables);
+        assert_eq!(a.joins.len(), 3, "{:?}", a.joins);
+        assert_eq!(a.group.len(), 1);
     }
 
     #[test]

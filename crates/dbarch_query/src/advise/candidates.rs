@@ -63,6 +63,14 @@ impl Candidate {
     /// `table_key1_key2_idx` (with `_incl` / `_part`), at most 63 bytes.
     pub fn name(&self, table: &TableInfo) -> String {
         let mut n = format!("{}_{}", table.name, self.keys.join("_"));
+        match (self.method.as_str(), self.opclass.as_deref()) {
+            ("btree", _) => {}
+            (_, Some("gin_trgm_ops")) => n.push_str("_trgm"),
+            (m, _) => {
+                n.push('_');
+                n.push_str(m);
+            }
+        }
         if !self.include.is_empty() {
             n.push_str("_incl");
         }
@@ -104,12 +112,19 @@ pub fn resolve(
             .find(|(t, _)| &t.alias == q || &t.name == q)
             .and_then(|(_, i)| *i),
         None => {
-            let mut found = tables
+            let mut found: Vec<usize> = tables
                 .iter()
                 .flatten()
-                .filter(|&&i| all[i].column(&col.name).is_some());
-            let first = found.next().copied();
-            if found.next().is_some() { None } else { first }
+                .copied()
+                .filter(|&i| all[i].column(&col.name).is_some())
+                .collect();
+            found.sort();
+            found.dedup();
+            if found.len() == 1 {
+                Some(found[0])
+            } else {
+                None
+            }
         }
     }
 }
@@ -293,6 +308,36 @@ pub fn of_query(
                 mine.push(Candidate {
                     method: "hnsw".into(),
                     opclass: Some(format!("{p}_{o}")),
+                    ..base(vec![c.name.clone()])
+                });
+            }
+        }
+        // GIN: containment operators (jsonb, arrays, tsvector) and substring searches
+        // (pg_trgm), evaluated by real builds only.
+        for (c, op) in a.containment.iter().filter(|(c, _)| on(c, t)) {
+            let Some(ci) = info.column(&c.name) else {
+                continue;
+            };
+            let opclass = match (ci.type_name.as_str(), op.as_str()) {
+                ("jsonb", "@>" | "@?" | "@@") => Some("jsonb_path_ops".to_owned()),
+                ("jsonb", _) | ("tsvector", _) => None,
+                (t, "@>" | "&&") if t.starts_with('_') => None,
+                _ => continue,
+            };
+            mine.push(Candidate {
+                method: "gin".into(),
+                opclass,
+                ..base(vec![c.name.clone()])
+            });
+        }
+        for c in a.substring.iter().filter(|c| on(c, t)) {
+            let Some(ci) = info.column(&c.name) else {
+                continue;
+            };
+            if ["text", "varchar", "bpchar"].contains(&ci.type_name.as_str()) {
+                mine.push(Candidate {
+                    method: "gin".into(),
+                    opclass: Some("gin_trgm_ops".into()),
                     ..base(vec![c.name.clone()])
                 });
             }

@@ -103,6 +103,9 @@ pub struct Recommendation {
     /// The complete `CREATE INDEX CONCURRENTLY` statement.
     pub statement: String,
     pub method: String,
+    /// An extension the index needs on the target (`pg_trgm` for trigram indexes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requires_extension: Option<String>,
     pub size_bytes: i64,
     /// The table's share of tuple writes (the index's maintenance cost weighs with it).
     pub write_share: f64,
@@ -219,7 +222,14 @@ pub async fn advise(
         tables,
         prepared,
         mut query_notes,
-    } = load(target, workload, opts.runs.max(COST_SAMPLES), true, &mut notes).await?;
+    } = load(
+        target,
+        workload,
+        opts.runs.max(COST_SAMPLES),
+        true,
+        &mut notes,
+    )
+    .await?;
     let backend = match evaluation {
         Evaluation::Hypopg => {
             let has = target
@@ -441,11 +451,34 @@ pub async fn advise(
 
     // 8. Apply, then after.
     let mut applied = false;
-    let names: Vec<String> = chosen
-        .iter()
-        .map(|&c| cands[c].name(&tables[cands[c].table]))
-        .collect();
+    // Names unique among the advice and the tables' existing indexes (`_2`, `_3`, ...).
+    let mut names: Vec<String> = Vec::new();
+    for &c in &chosen {
+        let t = &tables[cands[c].table];
+        let base = cands[c].name(t);
+        let taken = |n: &str| names.iter().any(|x| x == n) || t.indexes.iter().any(|i| i.name == n);
+        let mut name = base.clone();
+        let mut k = 2;
+        while taken(&name) {
+            let suffix = format!("_{k}");
+            let mut cut = base.len().min(63 - suffix.len());
+            while !base.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            name = format!("{}{suffix}", &base[..cut]);
+            k += 1;
+        }
+        names.push(name);
+    }
     if let Some(w) = apply {
+        if chosen
+            .iter()
+            .any(|&c| cands[c].opclass.as_deref() == Some("gin_trgm_ops"))
+        {
+            w.batch_execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+                .await
+                .map_err(|e| AdviseError::db("creating pg_trgm on the target", e))?;
+        }
         for (k, &c) in chosen.iter().enumerate() {
             let mut sql = cands[c].create_sql(Some(&names[k]), &tables[cands[c].table], true);
             sql = sql.replacen("CONCURRENTLY ", "CONCURRENTLY IF NOT EXISTS ", 1);
@@ -492,6 +525,8 @@ pub async fn advise(
             table: t.qualified(),
             statement,
             method: cand.method.clone(),
+            requires_extension: (cand.opclass.as_deref() == Some("gin_trgm_ops"))
+                .then(|| "pg_trgm".to_owned()),
             size_bytes: ev.sizes[&c],
             write_share: (t.write_share() * 1000.0).round() / 1000.0,
             benefit: round2(benefits.get(&c).copied().unwrap_or(0.0)),
@@ -583,7 +618,6 @@ async fn deallocate(client: &Client, name: &str) -> Result<(), AdviseError> {
     Ok(())
 }
 
-
 /// The workload made ready to run: each statement validated by the server (`strict`: a
 /// rejected one is the user's error, else it is skipped with a note), analyzed, its tables
 /// read, its parameters sampled (`sets` sets).
@@ -612,7 +646,11 @@ async fn load(
             Ok(stmt) => stmt,
             Err(e) if strict => return Err(rejected(e, q, &workload.source)),
             Err(e) => {
-                notes.push(format!("{}: skipped: {}", q.name, rejected(e, q, &workload.source)));
+                notes.push(format!(
+                    "{}: skipped: {}",
+                    q.name,
+                    rejected(e, q, &workload.source)
+                ));
                 nparams.push(0);
                 analyses.push(None);
                 continue;
@@ -831,6 +869,15 @@ pub fn migration(advice: &Advice) -> Option<(String, String)> {
         advice.workload
     );
     let mut down = String::from("-- dbarch:no-transaction\n");
+    let mut extensions: Vec<&str> = advice
+        .recommendations
+        .iter()
+        .filter_map(|r| r.requires_extension.as_deref())
+        .collect();
+    extensions.dedup();
+    for e in extensions {
+        up.push_str(&format!("CREATE EXTENSION IF NOT EXISTS {e};\n"));
+    }
     for r in &advice.recommendations {
         let served: Vec<&str> = r.queries.iter().map(|s| s.query.as_str()).collect();
         if !served.is_empty() {
@@ -1079,7 +1126,9 @@ pub async fn doctor_findings(
             .map_err(|e| AdviseError::db("setting up the session", e))?;
     }
     for (i, p) in loaded.prepared.iter().enumerate() {
-        let (Some(p), true) = (p, runs > 0) else { continue };
+        let (Some(p), true) = (p, runs > 0) else {
+            continue;
+        };
         let q = &workload.queries[i];
         if let Some(s) = &p.statement {
             deallocate(client, s).await?;
@@ -1102,7 +1151,11 @@ pub async fn doctor_findings(
             Diagnostic::new(
                 "H022",
                 "common-query-latency",
-                if over { Severity::Warning } else { Severity::Note },
+                if over {
+                    Severity::Warning
+                } else {
+                    Severity::Note
+                },
                 format!(
                     "{} ({:.0} calls): P50 {:.2} ms, P95 {:.2} ms, P99 {:.2} ms over {} runs{}",
                     q.name,

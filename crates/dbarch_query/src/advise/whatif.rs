@@ -82,6 +82,17 @@ impl<'a> Evaluator<'a> {
         tables: &[TableInfo],
     ) -> Result<Vec<(usize, String)>, AdviseError> {
         let mut failed = Vec::new();
+        if self.backend == Backend::Shadow
+            && candidates
+                .iter()
+                .any(|c| c.opclass.as_deref() == Some("gin_trgm_ops"))
+            && let Err(e) = self
+                .client
+                .batch_execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+                .await
+        {
+            tracing::warn!("pg_trgm on the shadow server: {}", message(&e));
+        }
         for (i, c) in candidates.iter().enumerate() {
             let t = &tables[c.table];
             match self.backend {
@@ -89,7 +100,10 @@ impl<'a> Evaluator<'a> {
                     if c.method != "btree" {
                         failed.push((
                             i,
-                            "HypoPG knows only btree, hash, brin and bloom: evaluate it with --method shadow".into(),
+                            format!(
+                                "HypoPG cannot simulate a {} index: evaluate it with --method shadow",
+                                c.method
+                            ),
                         ));
                         continue;
                     }
