@@ -8,6 +8,7 @@ mod bench_expand;
 mod bench_lint;
 mod bench_migrate;
 mod bench_tpch;
+mod bench_vector;
 mod schema_gen;
 
 use std::path::PathBuf;
@@ -52,6 +53,10 @@ enum Benchmark {
     /// scale factor, default 0.1): the advised indexes and each query's measured P50/P95
     /// before and after, with --runs runs per query.
     Tpch,
+    /// `dbarch vector load` of --rows vectors of 384 dimensions (default 1,000,000) from an
+    /// .fvecs file against psql's `\copy ... (FORMAT binary)` of the same rows and against
+    /// row-by-row INSERTs; --runs runs each (default 2 here).
+    VectorLoad,
 }
 
 #[derive(clap::Args)]
@@ -160,6 +165,15 @@ fn main() -> Result<()> {
                     clients: args.clients,
                     secs: args.secs,
                     runs: args.runs,
+                })?;
+                output(&doc, args.json.as_deref())
+            }
+            Benchmark::VectorLoad => {
+                let doc = bench_vector::vector_load(&bench_vector::Params {
+                    rows: args.rows,
+                    dims: 384,
+                    runs: if args.runs == 5 { 2 } else { args.runs },
+                    insert_rows: 20_000,
                 })?;
                 output(&doc, args.json.as_deref())
             }

@@ -633,8 +633,9 @@ pub struct BackfillArgs {
     /// Rows per batch (one transaction each).
     #[arg(long, value_name = "ROWS", default_value_t = 5000)]
     pub batch: u32,
-    /// Pause after each batch (50ms, 1s, 0); doubled up to 5s while other sessions wait on the
-    /// table, batches slow down or a replica lags.
+    /// Pause after each batch (50ms, 1s, 0); at least as long as the batch when sessions waited
+    /// on its locks, doubled up to 5s when a batch waited on locks itself, batches slow down or
+    /// a replica lags (replay_lag > 1s or 16 MB of WAL behind).
     #[arg(long, value_name = "DURATION", default_value = "50ms", value_parser = parse_duration)]
     pub sleep: std::time::Duration,
     /// The progress record's name in _dbarch.backfills (default: from table, set and where);

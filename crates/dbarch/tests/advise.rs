@@ -143,6 +143,30 @@ async fn hypopg_apply_and_bad_input() {
             .get::<_, i64>(0)
     };
     assert_eq!(count().await, 1, "nothing is built without --apply");
+    // A budget smaller than the index leaves nothing to add.
+    let r = run_in(
+        dir.path(),
+        &[
+            "advise",
+            "--url",
+            &url,
+            "--workload",
+            w,
+            "--runs",
+            "0",
+            "--budget",
+            "8kB",
+        ],
+    );
+    r.code(0);
+    assert!(r.stdout.contains("No index to add"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("did not fit the remaining budget"),
+        "{}",
+        r.stdout
+    );
+    let r = run_in(dir.path(), &["advise", "--url", &url, "--budget", "lots"]);
+    r.code(2);
     let r = run_in(
         dir.path(),
         &[

@@ -316,7 +316,11 @@ fn schema_dir_lints_the_desired_state() {
     let doc = json(&r.stdout);
     assert!(codes(&doc).contains(&"S001".to_string()), "{doc}");
     // A desired state that does not run is an input error naming the file.
-    write(dir.path(), "broken/a.sql", "CREATE TABLE x (id nosuchtype);\n");
+    write(
+        dir.path(),
+        "broken/a.sql",
+        "CREATE TABLE x (id nosuchtype);\n",
+    );
     let r = run_in(dir.path(), &["lint", "--schema-dir", "broken"]);
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("a.sql"), "{}", r.stderr);

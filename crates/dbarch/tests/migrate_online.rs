@@ -224,19 +224,16 @@ async fn expand_contract_of_a_rename_and_a_type_change_keeps_old_and_new_in_sync
         scalar(&db, "SELECT count(*) FROM public.users").await,
         rows + 600
     );
-    assert_eq!(
+    // The new application's writes reached the old columns.
+    assert!(
         scalar(
             &db,
             "SELECT count(*) FROM public.users WHERE name LIKE 'new%'"
         )
         .await
-            > 0,
-        true
+            > 0
     );
-    assert_eq!(
-        scalar(&db, "SELECT count(*) FROM public.events WHERE n >= 2000").await > 0,
-        true
-    );
+    assert!(scalar(&db, "SELECT count(*) FROM public.events WHERE n >= 2000").await > 0);
     let snapshot = "SELECT hashtext(string_agg(id || ':' || name || ':' || coalesce(score, -1), ',' ORDER BY id))::bigint \
                     FROM public.users";
     let before = scalar(&db, snapshot).await;

@@ -143,7 +143,10 @@ async fn design_applies_round_trips_and_lints_clean() {
         ),
         (
             vec!["--dims", "8192", "--rows", "1000"],
-            vec!["(public.binary_quantize(embedding))::bit(8192)", "bit_hamming_ops"],
+            vec![
+                "(public.binary_quantize(embedding))::bit(8192)",
+                "bit_hamming_ops",
+            ],
         ),
     ] {
         let db = TestServer::pg18().create_db().await;
@@ -203,16 +206,30 @@ async fn setup_adds_column_and_index() {
     let r = run_in(
         dir.path(),
         &[
-            "vector", "setup", "items", "--column", "embedding", "--dims", "32", "--url", &url,
+            "vector",
+            "setup",
+            "items",
+            "--column",
+            "embedding",
+            "--dims",
+            "32",
+            "--url",
+            &url,
             "--write-migration",
         ],
     );
     r.code(0);
-    assert!(r.stdout.contains("ALTER TABLE public.items ADD COLUMN embedding vector(32);"));
+    assert!(
+        r.stdout
+            .contains("ALTER TABLE public.items ADD COLUMN embedding vector(32);")
+    );
     run_in(dir.path(), &["migrate", "up", "--url", &url]).code(0);
     let sql = inspect_sql(&url);
     assert!(sql.contains("embedding public.vector(32)"), "{sql}");
-    assert!(sql.contains("USING hnsw (embedding public.vector_cosine_ops)"), "{sql}");
+    assert!(
+        sql.contains("USING hnsw (embedding public.vector_cosine_ops)"),
+        "{sql}"
+    );
     // The column now exists: only the index would be proposed, and a wrong type is refused.
     let r = run(&["vector", "setup", "items", "--dims", "64", "--url", &url]);
     r.code(2);
@@ -230,7 +247,11 @@ CREATE TABLE halfs (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, embeddin
 
 async fn loaded(db: &TestDb, table: &str) -> Vec<(String, String, Option<i32>)> {
     let c = db.client().await;
-    let extra = if table == "items" { "title, n" } else { "'', NULL::int" };
+    let extra = if table == "items" {
+        "title, n"
+    } else {
+        "'', NULL::int"
+    };
     c.query(
         &format!("SELECT embedding::text, {extra} FROM {table} ORDER BY id"),
         &[],
@@ -251,14 +272,21 @@ async fn load_reads_every_format() {
     let rows = [vec![1.0, 2.5, 3.0], vec![4.0, 5.0, -6.0]];
     write_npy(&p("a.npy"), &rows, false);
     write_npy(&p("b.npy"), &rows, true);
-    let f32rows: Vec<Vec<f32>> = rows.iter().map(|r| r.iter().map(|&v| v as f32).collect()).collect();
+    let f32rows: Vec<Vec<f32>> = rows
+        .iter()
+        .map(|r| r.iter().map(|&v| v as f32).collect())
+        .collect();
     write_fvecs(&p("c.fvecs"), &f32rows);
     std::fs::write(
         p("d.jsonl"),
         "{\"embedding\": [1, 2.5, 3], \"title\": \"one\", \"n\": 1}\n{\"embedding\": [4, 5, -6], \"title\": \"two\"}\n",
     )
     .unwrap();
-    std::fs::write(p("e.csv"), "title,embedding,n\none,\"[1,2.5,3]\",7\ntwo,\"[4,5,-6]\",8\n").unwrap();
+    std::fs::write(
+        p("e.csv"),
+        "title,embedding,n\none,\"[1,2.5,3]\",7\ntwo,\"[4,5,-6]\",8\n",
+    )
+    .unwrap();
     std::fs::write(p("f.csv"), "1,2.5,3\n4,5,-6\n").unwrap();
     let expect_vec = ["[1,2.5,3]", "[4,5,-6]"];
     for (file, titles, ns) in [
@@ -269,13 +297,30 @@ async fn load_reads_every_format() {
         ("e.csv", ["one", "two"], [Some(7), Some(8)]),
         ("f.csv", ["untitled", "untitled"], [None, None]),
     ] {
-        db.client().await.batch_execute("TRUNCATE items").await.unwrap();
+        db.client()
+            .await
+            .batch_execute("TRUNCATE items")
+            .await
+            .unwrap();
         let r = run_in(
             dir.path(),
-            &["vector", "load", "items", "--from", p(file).to_str().unwrap(), "--url", &url],
+            &[
+                "vector",
+                "load",
+                "items",
+                "--from",
+                p(file).to_str().unwrap(),
+                "--url",
+                &url,
+            ],
         );
         r.code(0);
-        assert!(r.stdout.starts_with("Loaded 2 rows of 3 dimensions into public.items.embedding"), "{}", r.stdout);
+        assert!(
+            r.stdout
+                .starts_with("Loaded 2 rows of 3 dimensions into public.items.embedding"),
+            "{}",
+            r.stdout
+        );
         let got = loaded(&db, "items").await;
         let want: Vec<(String, String, Option<i32>)> = (0..2)
             .map(|i| (expect_vec[i].to_owned(), titles[i].to_owned(), ns[i]))
@@ -285,7 +330,17 @@ async fn load_reads_every_format() {
     // halfvec columns take the same files.
     let r = run_in(
         dir.path(),
-        &["vector", "load", "halfs", "--from", p("c.fvecs").to_str().unwrap(), "--url", &url, "--format", "json"],
+        &[
+            "vector",
+            "load",
+            "halfs",
+            "--from",
+            p("c.fvecs").to_str().unwrap(),
+            "--url",
+            &url,
+            "--format",
+            "json",
+        ],
     );
     r.code(0);
     let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
@@ -306,7 +361,18 @@ async fn load_rebuilds_ann_indexes() {
     write_fvecs(&file, &rows);
     let r = run_in(
         dir.path(),
-        &["vector", "load", "items", "--from", file.to_str().unwrap(), "--url", &url, "--rebuild-indexes", "--format", "json"],
+        &[
+            "vector",
+            "load",
+            "items",
+            "--from",
+            file.to_str().unwrap(),
+            "--url",
+            &url,
+            "--rebuild-indexes",
+            "--format",
+            "json",
+        ],
     );
     r.code(0);
     let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
@@ -318,11 +384,17 @@ async fn load_rebuilds_ann_indexes() {
     let def: String = db
         .client()
         .await
-        .query_one("SELECT pg_get_indexdef('items_embedding_idx'::regclass)", &[])
+        .query_one(
+            "SELECT pg_get_indexdef('items_embedding_idx'::regclass)",
+            &[],
+        )
         .await
         .unwrap()
         .get(0);
-    assert!(def.contains("USING hnsw (embedding vector_l2_ops) WITH (m='8')"), "{def}");
+    assert!(
+        def.contains("USING hnsw (embedding vector_l2_ops) WITH (m='8')"),
+        "{def}"
+    );
     assert_eq!(count(&db, "items").await, 2000);
 }
 
@@ -332,28 +404,64 @@ async fn load_bad_input_is_one_error_and_writes_nothing() {
     let url = db.url();
     let dir = project();
     let p = |name: &str| dir.path().join(name);
-    std::fs::write(p("dims.jsonl"), "{\"embedding\": [1,2,3]}\n{\"embedding\": [1,2]}\n").unwrap();
+    std::fs::write(
+        p("dims.jsonl"),
+        "{\"embedding\": [1,2,3]}\n{\"embedding\": [1,2]}\n",
+    )
+    .unwrap();
     std::fs::write(p("nan.csv"), "1,2,3\n4,NaN,6\n").unwrap();
-    write_npy(&p("inf.npy"), &[vec![1.0, 2.0, 3.0], vec![1.0, f64::INFINITY, 3.0]], true);
+    write_npy(
+        &p("inf.npy"),
+        &[vec![1.0, 2.0, 3.0], vec![1.0, f64::INFINITY, 3.0]],
+        true,
+    );
     write_fvecs(&p("four.fvecs"), &[vec![1.0, 2.0, 3.0, 4.0]]);
     std::fs::write(p("empty.jsonl"), "").unwrap();
-    std::fs::write(p("cast.jsonl"), "{\"embedding\": [1,2,3], \"n\": 1}\n{\"embedding\": [1,2,3], \"n\": \"many\"}\n").unwrap();
-    std::fs::write(p("field.jsonl"), "{\"embedding\": [1,2,3], \"colour\": \"red\"}\n").unwrap();
+    std::fs::write(
+        p("cast.jsonl"),
+        "{\"embedding\": [1,2,3], \"n\": 1}\n{\"embedding\": [1,2,3], \"n\": \"many\"}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        p("field.jsonl"),
+        "{\"embedding\": [1,2,3], \"colour\": \"red\"}\n",
+    )
+    .unwrap();
     std::fs::write(p("v.txt"), "1,2,3\n").unwrap();
     for (file, expected) in [
-        ("dims.jsonl", "dims.jsonl: line 2 has 2 dimensions, the rows before it 3"),
+        (
+            "dims.jsonl",
+            "dims.jsonl: line 2 has 2 dimensions, the rows before it 3",
+        ),
         ("nan.csv", "nan.csv: line 2 holds NaN at dimension 2"),
         ("inf.npy", "inf.npy: row 2 holds inf at dimension 2"),
-        ("four.fvecs", "four.fvecs has 4 dimensions, public.items.embedding is vector(3)"),
+        (
+            "four.fvecs",
+            "four.fvecs has 4 dimensions, public.items.embedding is vector(3)",
+        ),
         ("empty.jsonl", "empty.jsonl: holds no vectors"),
         ("missing.npy", "cannot read "),
-        ("cast.jsonl", "invalid input syntax for type integer: \"many\""),
-        ("field.jsonl", "field \"colour\" is not a column of public.items"),
+        (
+            "cast.jsonl",
+            "invalid input syntax for type integer: \"many\"",
+        ),
+        (
+            "field.jsonl",
+            "field \"colour\" is not a column of public.items",
+        ),
         ("v.txt", "unknown format"),
     ] {
         let r = run_in(
             dir.path(),
-            &["vector", "load", "items", "--from", p(file).to_str().unwrap(), "--url", &url],
+            &[
+                "vector",
+                "load",
+                "items",
+                "--from",
+                p(file).to_str().unwrap(),
+                "--url",
+                &url,
+            ],
         );
         r.code(2);
         let line = r.one_line_error();
@@ -361,7 +469,15 @@ async fn load_bad_input_is_one_error_and_writes_nothing() {
         assert_eq!(count(&db, "items").await, 0, "{file} left rows behind");
     }
     std::fs::write(p("ok.csv"), "1,2,3\n").unwrap();
-    let r = run(&["vector", "load", "nope", "--from", p("ok.csv").to_str().unwrap(), "--url", &url]);
+    let r = run(&[
+        "vector",
+        "load",
+        "nope",
+        "--from",
+        p("ok.csv").to_str().unwrap(),
+        "--url",
+        &url,
+    ]);
     r.code(2);
     assert!(r.one_line_error().contains("no table nope"));
 }
@@ -380,7 +496,19 @@ async fn tune_meets_the_recall_target_on_held_out_queries() {
     let data = clustered(&cs, 20_000, 12);
     let file = dir.path().join("data.fvecs");
     write_fvecs(&file, &data);
-    run_in(dir.path(), &["vector", "load", "docs", "--from", file.to_str().unwrap(), "--url", &url]).code(0);
+    run_in(
+        dir.path(),
+        &[
+            "vector",
+            "load",
+            "docs",
+            "--from",
+            file.to_str().unwrap(),
+            "--url",
+            &url,
+        ],
+    )
+    .code(0);
     let queries = clustered(&cs, 1000, 13);
     let qfile = dir.path().join("queries.fvecs");
     write_fvecs(&qfile, &queries);
@@ -388,16 +516,39 @@ async fn tune_meets_the_recall_target_on_held_out_queries() {
     let r = run_in(
         dir.path(),
         &[
-            "vector", "tune", "docs.embedding", "--recall", "0.95", "--k", "10", "--metric", "l2",
-            "--queries", qfile.to_str().unwrap(), "--url", &url, "--format", "json", "--apply",
-            "--write-migration", "--statement-timeout", "600",
+            "vector",
+            "tune",
+            "docs.embedding",
+            "--recall",
+            "0.95",
+            "--k",
+            "10",
+            "--metric",
+            "l2",
+            "--queries",
+            qfile.to_str().unwrap(),
+            "--url",
+            &url,
+            "--format",
+            "json",
+            "--apply",
+            "--write-migration",
+            "--statement-timeout",
+            "600",
         ],
     );
     r.code(0);
     let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     let chosen = &doc["chosen"];
     let method = chosen["method"].as_str().unwrap().to_owned();
-    for key in ["recall", "p50_ms", "p95_ms", "qps", "build_seconds", "bytes"] {
+    for key in [
+        "recall",
+        "p50_ms",
+        "p95_ms",
+        "qps",
+        "build_seconds",
+        "bytes",
+    ] {
         assert!(doc["measured"][key].is_number(), "{key}: {}", r.stdout);
     }
     assert!(doc["measured"]["recall"].as_f64().unwrap() >= target);
@@ -406,19 +557,31 @@ async fn tune_meets_the_recall_target_on_held_out_queries() {
     // No scratch table or candidate left behind; the chosen index on the table.
     let c = db.client().await;
     let left: i64 = c
-        .query_one("SELECT count(*) FROM pg_class WHERE relname LIKE 'vector_tune_%'", &[])
+        .query_one(
+            "SELECT count(*) FROM pg_class WHERE relname LIKE 'vector_tune_%'",
+            &[],
+        )
         .await
         .unwrap()
         .get(0);
     assert_eq!(left, 0);
     let indexes: Vec<String> = c
-        .query("SELECT indexname FROM pg_indexes WHERE tablename = 'docs' ORDER BY 1", &[])
+        .query(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'docs' ORDER BY 1",
+            &[],
+        )
         .await
         .unwrap()
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(indexes, vec![format!("docs_embedding_{method}_idx"), "docs_pkey".to_owned()]);
+    assert_eq!(
+        indexes,
+        vec![
+            format!("docs_embedding_{method}_idx"),
+            "docs_pkey".to_owned()
+        ]
+    );
     let migrations: Vec<String> = std::fs::read_dir(dir.path().join("migrations"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -431,30 +594,60 @@ async fn tune_meets_the_recall_target_on_held_out_queries() {
     };
     let c = db.client().await;
     c.batch_execute("SELECT '[1]'::vector").await.unwrap(); // loads pgvector's settings
-    let shown: String = c.query_one(&format!("SHOW {setting}"), &[]).await.unwrap().get(0);
+    let shown: String = c
+        .query_one(&format!("SHOW {setting}"), &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(shown, value);
     let held_out = clustered(&cs, 500, 14);
     let knn = "SELECT id FROM docs ORDER BY embedding <-> $1::text::vector LIMIT 10";
     let mut total = 0.0;
     for q in &held_out {
         let lit = literal(q);
-        c.batch_execute("SET enable_seqscan = off; SET enable_indexscan = on").await.unwrap();
+        c.batch_execute("SET enable_seqscan = off; SET enable_indexscan = on")
+            .await
+            .unwrap();
         let plan: String = c
-            .query(&format!("EXPLAIN {}", knn.replace("$1", &format!("'{lit}'"))), &[])
+            .query(
+                &format!("EXPLAIN {}", knn.replace("$1", &format!("'{lit}'"))),
+                &[],
+            )
             .await
             .unwrap()
             .iter()
             .map(|r| r.get::<_, String>(0))
             .collect::<Vec<_>>()
             .join("\n");
-        assert!(plan.contains(&format!("docs_embedding_{method}_idx")), "{plan}");
-        let ann: HashSet<i64> = c.query(knn, &[&lit]).await.unwrap().iter().map(|r| r.get(0)).collect();
-        c.batch_execute("SET enable_seqscan = on; SET enable_indexscan = off").await.unwrap();
-        let exact: HashSet<i64> = c.query(knn, &[&lit]).await.unwrap().iter().map(|r| r.get(0)).collect();
+        assert!(
+            plan.contains(&format!("docs_embedding_{method}_idx")),
+            "{plan}"
+        );
+        let ann: HashSet<i64> = c
+            .query(knn, &[&lit])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        c.batch_execute("SET enable_seqscan = on; SET enable_indexscan = off")
+            .await
+            .unwrap();
+        let exact: HashSet<i64> = c
+            .query(knn, &[&lit])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
         total += ann.intersection(&exact).count() as f64 / exact.len() as f64;
     }
     let recall = total / held_out.len() as f64;
-    assert!(recall >= target - 0.01, "independent recall {recall} < {target} - 0.01\n{}", r.stdout);
+    assert!(
+        recall >= target - 0.01,
+        "independent recall {recall} < {target} - 0.01\n{}",
+        r.stdout
+    );
 }
 
 #[tokio::test]
@@ -477,4 +670,83 @@ async fn tune_rejects_bad_targets() {
         r.code(2);
         assert!(r.one_line_error().contains(expected), "{}", r.stderr);
     }
+}
+
+#[tokio::test]
+async fn filtered_search_returns_full_limit() {
+    // 10,000 rows in 100 categories: the filter keeps 1 %, far fewer than the 40 candidates of
+    // an HNSW scan hold, so a plain index scan returns fewer rows than LIMIT.
+    let db = db_with(
+        "CREATE EXTENSION vector;
+         SELECT setseed(0.5);
+         CREATE TABLE items (id bigint PRIMARY KEY, category int NOT NULL, embedding vector(8) NOT NULL);
+         INSERT INTO items SELECT g, g % 100,
+             (SELECT array_agg(random())::vector(8) FROM generate_series(1, 8) WHERE g > 0)
+           FROM generate_series(1, 10000) g;
+         CREATE INDEX ON items USING hnsw (embedding vector_l2_ops);
+         ANALYZE items;",
+    )
+    .await;
+    // Both sessions below use the index (as a large table would).
+    db.client()
+        .await
+        .batch_execute(&format!(
+            "ALTER DATABASE \"{}\" SET enable_seqscan = off",
+            db.name
+        ))
+        .await
+        .unwrap();
+    let q = "[0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5]";
+    let c = db.client().await;
+    let plain = c
+        .query(
+            "SELECT id FROM items WHERE category = 7 ORDER BY embedding <-> $1::text::vector LIMIT 10",
+            &[&q],
+        )
+        .await
+        .unwrap();
+    assert!(
+        plain.len() < 10,
+        "a plain HNSW scan returned {} rows",
+        plain.len()
+    );
+    let r = run(&[
+        "vector",
+        "search",
+        "items",
+        q,
+        "--filter",
+        "category = 7",
+        "--k",
+        "10",
+        "--url",
+        &db.url(),
+    ]);
+    r.code(0);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let results = doc["results"].as_array().unwrap();
+    assert_eq!(results.len(), 10, "{}", r.stdout);
+    let mut last = 0.0;
+    for hit in results {
+        assert_eq!(hit["row"]["category"], 7);
+        assert!(hit["row"].get("embedding").is_none());
+        let d = hit["distance"].as_f64().unwrap();
+        assert!(d >= last, "not in distance order: {}", r.stdout);
+        last = d;
+    }
+    let r = run(&["vector", "search", "items", "[1,2]", "--url", &db.url()]);
+    r.code(2);
+    assert!(r.one_line_error().contains("the query has 2 dimensions"));
+    let r = run(&[
+        "vector",
+        "search",
+        "items",
+        q,
+        "--filter",
+        "nope = 1",
+        "--url",
+        &db.url(),
+    ]);
+    r.code(2);
+    assert!(r.one_line_error().contains("--filter"));
 }

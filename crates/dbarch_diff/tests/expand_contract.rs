@@ -61,23 +61,47 @@ fn a_rename_and_a_type_change_become_expand_and_contract() {
     assert_eq!(s.notes.len(), 2, "{:?}", s.notes);
     let up = s.expand_sql();
     assert!(up.contains("ALTER TABLE app.t ADD COLUMN b text"), "{up}");
-    assert!(up.contains("ALTER TABLE app.t ADD COLUMN n_dbarch_new bigint;"), "{up}");
-    assert!(!up.contains("RENAME COLUMN") && !up.contains("ALTER COLUMN n TYPE"), "{up}");
+    assert!(
+        up.contains("ALTER TABLE app.t ADD COLUMN n_dbarch_new bigint;"),
+        "{up}"
+    );
+    assert!(
+        !up.contains("RENAME COLUMN") && !up.contains("ALTER COLUMN n TYPE"),
+        "{up}"
+    );
     assert!(up.contains("-- dbarch:backfill table=app.t set=\"n_dbarch_new = n::bigint\""));
     // The directive is a line of its own, without `;`.
     assert!(!up.contains("::bigint\";"), "{up}");
     assert!(up.contains("NOT NULL n_dbarch_new NOT VALID"), "{up}");
-    assert!(!up.contains("SET DEFAULT"), "the default waits for the contract: {up}");
+    assert!(
+        !up.contains("SET DEFAULT"),
+        "the default waits for the contract: {up}"
+    );
     let contract = s.contract_sql();
     assert!(contract.contains("only after every application instance"));
-    assert!(contract.contains("ALTER TABLE app.t DROP COLUMN a;"), "{contract}");
-    assert!(contract.contains("RENAME COLUMN n_dbarch_new TO n"), "{contract}");
+    assert!(
+        contract.contains("ALTER TABLE app.t DROP COLUMN a;"),
+        "{contract}"
+    );
+    assert!(
+        contract.contains("RENAME COLUMN n_dbarch_new TO n"),
+        "{contract}"
+    );
     assert!(contract.contains("RENAME CONSTRAINT t_n_dbarch_new_not_null TO t_n_not_null"));
-    assert!(contract.contains("ALTER COLUMN n SET DEFAULT 0"), "{contract}");
+    assert!(
+        contract.contains("ALTER COLUMN n SET DEFAULT 0"),
+        "{contract}"
+    );
     let down = s.contract_down_sql();
-    assert!(down.contains("ALTER TABLE app.t ADD COLUMN a text"), "{down}");
+    assert!(
+        down.contains("ALTER TABLE app.t ADD COLUMN a text"),
+        "{down}"
+    );
     assert!(down.contains("set=\"n = n_dbarch_new::integer\""), "{down}");
-    assert!(s.expand_down_sql().contains("DROP COLUMN IF EXISTS n_dbarch_new"));
+    assert!(
+        s.expand_down_sql()
+            .contains("DROP COLUMN IF EXISTS n_dbarch_new")
+    );
 }
 
 #[test]
@@ -96,7 +120,11 @@ fn what_cannot_be_expanded_stays_in_place_with_the_reason() {
     )]));
     let s = staged(&from, &to, Vec::new(), &PlanContext::default());
     assert!(s.contract.is_empty());
-    assert!(s.notes[0].starts_with("in place (identity column)"), "{:?}", s.notes);
+    assert!(
+        s.notes[0].starts_with("in place (identity column)"),
+        "{:?}",
+        s.notes
+    );
     assert!(s.expand_sql().contains("ALTER COLUMN n TYPE bigint"));
 
     // Binary-coercible changes and plain forms are never expanded.
@@ -120,5 +148,11 @@ fn what_cannot_be_expanded_stays_in_place_with_the_reason() {
     };
     let s = staged(&from, &to, Vec::new(), &offline);
     assert!(s.contract.is_empty());
-    assert_eq!(s.expand, plan(&diff(&from, &to, &DiffOptions::default()).unwrap(), &offline));
+    assert_eq!(
+        s.expand,
+        plan(
+            &diff(&from, &to, &DiffOptions::default()).unwrap(),
+            &offline
+        )
+    );
 }

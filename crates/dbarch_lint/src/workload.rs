@@ -39,17 +39,21 @@ pub fn operator_uses(db: &Database, queries: &[String]) -> Vec<OperatorUse> {
                 rels.insert(key, rel);
             }
         }
-        let tables: Vec<&Table> = rels
-            .values()
-            .filter_map(|r| find_table(db, r))
-            .collect();
-        let label = q.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+        let tables: Vec<&Table> = rels.values().filter_map(|r| find_table(db, r)).collect();
+        let label = q
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim();
         for (n, ..) in &nodes {
             let NodeRef::AExpr(e) = n else { continue };
             let Some(op) = e.name.iter().filter_map(string_value).next_back() else {
                 continue;
             };
-            for side in [e.lexpr.as_deref(), e.rexpr.as_deref()].into_iter().flatten() {
+            for side in [e.lexpr.as_deref(), e.rexpr.as_deref()]
+                .into_iter()
+                .flatten()
+            {
                 let Some(NodeEnum::ColumnRef(c)) = side.node.as_ref() else {
                     continue;
                 };
@@ -84,10 +88,16 @@ pub fn operator_uses(db: &Database, queries: &[String]) -> Vec<OperatorUse> {
         }
     }
     out.sort_by(|a, b| {
-        (&a.schema, &a.table, &a.column, &a.operator).cmp(&(&b.schema, &b.table, &b.column, &b.operator))
+        (&a.schema, &a.table, &a.column, &a.operator).cmp(&(
+            &b.schema,
+            &b.table,
+            &b.column,
+            &b.operator,
+        ))
     });
     out.dedup_by(|a, b| {
-        (&a.schema, &a.table, &a.column, &a.operator) == (&b.schema, &b.table, &b.column, &b.operator)
+        (&a.schema, &a.table, &a.column, &a.operator)
+            == (&b.schema, &b.table, &b.column, &b.operator)
     });
     out
 }
@@ -106,6 +116,11 @@ pub(crate) fn column_of<'a>(t: &'a Table, name: &str) -> Option<&'a Column> {
 pub fn split_workload(text: &str) -> Vec<String> {
     let parts = pg_query::split_with_parser(text).or_else(|_| pg_query::split_with_scanner(text));
     parts
-        .map(|ps| ps.into_iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect())
+        .map(|ps| {
+            ps.into_iter()
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect()
+        })
         .unwrap_or_default()
 }

@@ -484,7 +484,8 @@ async fn pg18_skip_scan_serves_the_second_key() {
     let client = read_only(&db).await;
     let shadow = shadow_db.client().await;
     let w = advise::workload::from_sql(
-        "-- name: by_account\nSELECT id FROM events WHERE account_id = $1;\n",
+        "-- name: by_account\nSELECT id FROM events WHERE account_id = $1;\n\
+         -- name: purge\nDELETE FROM events WHERE kind = $1;\n",
         "w.sql",
     );
     let advice = advise::advise(
@@ -515,6 +516,18 @@ async fn pg18_skip_scan_serves_the_second_key() {
         "{:#?}",
         advice.notes
     );
+    // The DELETE ran on the shadow (measured), each run rolled back: nothing deleted there,
+    // and the target was never written.
+    let purge = &advice.queries[1];
+    assert_eq!(purge.before.as_ref().unwrap().runs, 3, "{purge:?}");
+    for c in [&client, &shadow] {
+        let n: i64 = c
+            .query_one("SELECT count(*) FROM events", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(n, 50_000);
+    }
 }
 
 #[tokio::test]
@@ -537,7 +550,8 @@ async fn gin_and_trigram_candidates_are_built_on_the_shadow() {
     let shadow = shadow_db.client().await;
     let w = advise::workload::from_sql(
         "-- name: by_meta\nSELECT id FROM notes WHERE meta @> '{\"k\": 7}';\n\
-         -- name: search\nSELECT id FROM notes WHERE body ILIKE '%needle%';\n",
+         -- name: search\nSELECT id FROM notes WHERE body ILIKE '%needle%';\n\
+         -- name: unmapped\nSELECT id FROM notes WHERE body = $1 AND id > $2 - 5;\n",
         "w.sql",
     );
     let advice = advise::advise(
@@ -574,5 +588,16 @@ async fn gin_and_trigram_candidates_are_built_on_the_shadow() {
     assert!(
         up.contains("CREATE EXTENSION IF NOT EXISTS pg_trgm;\n"),
         "{up}"
+    );
+    // $2 is compared to an expression: no value to sample, so a generic plan prices it.
+    let unmapped = &advice.queries[2];
+    assert!(unmapped.before.is_none());
+    assert!(
+        unmapped.notes.iter().any(|n| n.contains("generic plan")),
+        "{unmapped:?}"
+    );
+    assert!(
+        stmts.contains(&"CREATE INDEX CONCURRENTLY notes_body_idx ON public.notes (body);"),
+        "{stmts:#?}"
     );
 }

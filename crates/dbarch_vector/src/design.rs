@@ -66,9 +66,7 @@ impl FilterColumn {
             .ok_or_else(|| Error::input(format!("--filter {spec:?}: expected COL:TYPE")))?;
         let (name, ty) = (name.trim(), ty.trim().to_ascii_lowercase());
         let ok_name = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
             && !name.starts_with(|c: char| c.is_ascii_digit());
         let ok_type = !ty.is_empty()
             && ty
@@ -216,7 +214,9 @@ pub fn plan_vector(input: &DesignInput) -> Result<VectorPlan> {
         StorageChoice::Auto if d <= 4000 => (
             Storage::Halfvec,
             false,
-            format!("halfvec: {d} dimensions exceed vector's 2,000 indexable, within halfvec's 4,000"),
+            format!(
+                "halfvec: {d} dimensions exceed vector's 2,000 indexable, within halfvec's 4,000"
+            ),
         ),
         StorageChoice::Auto => (
             Storage::Vector,
@@ -286,7 +286,12 @@ pub fn estimate(input: &DesignInput, plan: &VectorPlan, with_text: bool) -> Esti
     let table_bytes = rows * (fixed + vb + text + filters) * 21 / 20;
     let ann = estimate::hnsw_index_bytes(rows, key_bytes, input.m);
     let btrees = if with_text { 2 } else { 0 } + input.filters.len() as u64;
-    let other = rows * 32 * btrees + if with_text { rows * input.avg_chunk_bytes / 2 } else { 0 };
+    let other = rows * 32 * btrees
+        + if with_text {
+            rows * input.avg_chunk_bytes / 2
+        } else {
+            0
+        };
     let build = estimate::hnsw_build_memory(rows, key_bytes, input.m);
     Estimate {
         rows,
@@ -311,7 +316,7 @@ pub fn estimate(input: &DesignInput, plan: &VectorPlan, with_text: bool) -> Esti
                 }
             ),
             format!(
-                "HNSW index: rows * (align8(72 + key) + align8(4 + 6 * (2m + 1)) + 8) / 0.9, key = {key_bytes} bytes, m = {}",
+                "HNSW index: rows * (align8(72 + key) + align8(4 + 6 * (2m + 1)) + 8), key = {key_bytes} bytes, m = {}",
                 input.m
             ),
             format!(
@@ -359,7 +364,10 @@ pub fn design(input: &DesignInput) -> Result<Design> {
         "-- Vector storage design: {} rows of {} ({}), {}.\n",
         input.rows,
         plan.column_type,
-        input.model.as_deref().unwrap_or("embedding model not named"),
+        input
+            .model
+            .as_deref()
+            .unwrap_or("embedding model not named"),
         plan.reason
     ));
     up.push_str("CREATE EXTENSION IF NOT EXISTS vector;\n\n");
@@ -508,7 +516,10 @@ pub fn literal(s: &str) -> String {
 pub fn render_text(d: &Design) -> String {
     let e = &d.estimate;
     let mut s = String::new();
-    s.push_str(&format!("Storage: {} — {}\n", d.plan.column_type, d.plan.reason));
+    s.push_str(&format!(
+        "Storage: {} — {}\n",
+        d.plan.column_type, d.plan.reason
+    ));
     s.push_str(&format!(
         "Index: hnsw ({} {}), queries order by {}\n",
         d.plan.index_key, d.plan.opclass, d.plan.operator
@@ -520,8 +531,14 @@ pub fn render_text(d: &Design) -> String {
         e.vector_bytes
     ));
     s.push_str(&format!("  table              {}\n", human(e.table_bytes)));
-    s.push_str(&format!("  HNSW index         {}\n", human(e.ann_index_bytes)));
-    s.push_str(&format!("  other indexes      {} (rough)\n", human(e.other_index_bytes)));
+    s.push_str(&format!(
+        "  HNSW index         {}\n",
+        human(e.ann_index_bytes)
+    ));
+    s.push_str(&format!(
+        "  other indexes      {} (rough)\n",
+        human(e.other_index_bytes)
+    ));
     s.push_str(&format!(
         "  HNSW build graph   {} → maintenance_work_mem = '{}', max_parallel_maintenance_workers = {}\n",
         human(e.build_memory_bytes),
@@ -588,7 +605,10 @@ mod tests {
             ..input(384)
         })
         .unwrap();
-        assert_eq!((p.opclass.as_str(), p.operator.as_str()), ("vector_ip_ops", "<#>"));
+        assert_eq!(
+            (p.opclass.as_str(), p.operator.as_str()),
+            ("vector_ip_ops", "<#>")
+        );
         let p = plan_vector(&DesignInput {
             metric: Metric::L2,
             storage: StorageChoice::Halfvec,
@@ -603,7 +623,10 @@ mod tests {
         let f = FilterColumn::parse("tags:text[]").unwrap();
         assert_eq!(f.index_using(), "gin (COL)");
         assert_eq!(FilterColumn::parse("meta:json").unwrap().data_type, "jsonb");
-        assert_eq!(FilterColumn::parse("n:int").unwrap().index_using(), "btree (COL)");
+        assert_eq!(
+            FilterColumn::parse("n:int").unwrap().index_using(),
+            "btree (COL)"
+        );
         assert!(FilterColumn::parse("bad").is_err());
         assert!(FilterColumn::parse("x:text; drop table").is_err());
     }
@@ -625,11 +648,18 @@ mod tests {
             "USING gin (content_tsv)",
             "chunks_lang_idx ON public.chunks USING btree (lang)",
         ] {
-            assert!(d.tables_up.contains(part), "{part} missing from\n{}", d.tables_up);
+            assert!(
+                d.tables_up.contains(part),
+                "{part} missing from\n{}",
+                d.tables_up
+            );
         }
         assert!(d.index_up.starts_with("-- dbarch:no-transaction\n"));
         assert!(d.index_up.contains("CREATE INDEX CONCURRENTLY IF NOT EXISTS chunks_embedding_idx ON public.chunks USING hnsw (embedding vector_cosine_ops)"));
-        assert_eq!(known_model("sentence-transformers/all-MiniLM-L6-v2"), Some((384, true)));
+        assert_eq!(
+            known_model("sentence-transformers/all-MiniLM-L6-v2"),
+            Some((384, true))
+        );
     }
 }
 

@@ -44,9 +44,8 @@ pub fn read(path: &Path, column: &str) -> Result<Embeddings> {
         .and_then(|e| e.to_str())
         .map(|e| e.to_ascii_lowercase())
         .unwrap_or_default();
-    let open = || {
-        std::fs::File::open(path).map_err(|e| Error::input(format!("cannot read {name}: {e}")))
-    };
+    let open =
+        || std::fs::File::open(path).map_err(|e| Error::input(format!("cannot read {name}: {e}")));
     let mut b = Builder::new(&name);
     match ext.as_str() {
         "npy" => read_npy(open()?, &mut b)?,
@@ -86,7 +85,11 @@ impl<'a> Builder<'a> {
     /// Checks and appends one vector; `at` is "row 3" or "line 7".
     fn push(&mut self, values: &[f32], at: &dyn Fn() -> String) -> Result<()> {
         if values.is_empty() {
-            return Err(Error::input(format!("{}: {} has an empty vector", self.file, at())));
+            return Err(Error::input(format!(
+                "{}: {} has an empty vector",
+                self.file,
+                at()
+            )));
         }
         match self.dims {
             None => self.dims = Some(values.len()),
@@ -124,7 +127,8 @@ impl<'a> Builder<'a> {
                     name: name.to_owned(),
                     values: Vec::new(),
                 });
-                self.extra_index.insert(name.to_owned(), self.extra.len() - 1);
+                self.extra_index
+                    .insert(name.to_owned(), self.extra.len() - 1);
                 self.extra.len() - 1
             }
         };
@@ -166,7 +170,9 @@ fn read_npy(f: std::fs::File, b: &mut Builder) -> Result<()> {
     let (rows, dims) = (rows as usize, dims as usize);
     let fortran = npy.order() == npyz::Order::Fortran;
     let npyz::DType::Plain(ts) = npy.dtype() else {
-        return Err(Error::input(format!("{file}: a structured array; expected float32 or float64")));
+        return Err(Error::input(format!(
+            "{file}: a structured array; expected float32 or float64"
+        )));
     };
     let flat: Vec<f32> = match (ts.type_char(), ts.size_field()) {
         (npyz::TypeChar::Float, 4) => npy.into_vec::<f32>().map_err(|e| io_err(file, e))?,
@@ -183,7 +189,11 @@ fn read_npy(f: std::fs::File, b: &mut Builder) -> Result<()> {
         }
     };
     if flat.len() != rows * dims {
-        return Err(Error::input(format!("{file}: truncated ({} of {} values)", flat.len(), rows * dims)));
+        return Err(Error::input(format!(
+            "{file}: truncated ({} of {} values)",
+            flat.len(),
+            rows * dims
+        )));
     }
     let mut row = vec![0f32; dims];
     for r in 0..rows {
@@ -245,10 +255,14 @@ fn read_jsonl(f: std::fs::File, column: &str, b: &mut Builder) -> Result<()> {
         let value: serde_json::Value = serde_json::from_str(&line)
             .map_err(|e| Error::input(format!("{file}: line {n} is not JSON: {e}")))?;
         let serde_json::Value::Object(map) = value else {
-            return Err(Error::input(format!("{file}: line {n} is not a JSON object")));
+            return Err(Error::input(format!(
+                "{file}: line {n} is not a JSON object"
+            )));
         };
         let Some(v) = map.get(column) else {
-            return Err(Error::input(format!("{file}: line {n} has no \"{column}\"")));
+            return Err(Error::input(format!(
+                "{file}: line {n} has no \"{column}\""
+            )));
         };
         row.clear();
         match v {
@@ -262,9 +276,8 @@ fn read_jsonl(f: std::fs::File, column: &str, b: &mut Builder) -> Result<()> {
                     row.push(x as f32);
                 }
             }
-            serde_json::Value::String(s) => {
-                parse_floats(s, &mut row).map_err(|e| Error::input(format!("{file}: line {n}: {e}")))?
-            }
+            serde_json::Value::String(s) => parse_floats(s, &mut row)
+                .map_err(|e| Error::input(format!("{file}: line {n}: {e}")))?,
             _ => {
                 return Err(Error::input(format!(
                     "{file}: line {n}: \"{column}\" is not an array of numbers"
@@ -387,7 +400,11 @@ mod tests {
         assert_eq!(e.extra[0].values, vec![Some("x".into()), None]);
         assert_eq!(e.extra[1].values, vec![None, Some("7".into())]);
 
-        let csv = write(dir.path(), "a.csv", b"title,embedding\nx,\"[1,2.5,3]\"\ny,\"[4,5,6]\"\n");
+        let csv = write(
+            dir.path(),
+            "a.csv",
+            b"title,embedding\nx,\"[1,2.5,3]\"\ny,\"[4,5,6]\"\n",
+        );
         let c = read(&csv, "embedding").unwrap();
         assert_eq!(c.data, e.data);
         let bare = write(dir.path(), "b.csv", b"1,2.5,3\n4,5,6\n");
@@ -407,14 +424,26 @@ mod tests {
     #[test]
     fn bad_rows_are_named() {
         let dir = tempfile::tempdir().unwrap();
-        let p = write(dir.path(), "d.jsonl", b"{\"embedding\": [1,2]}\n{\"embedding\": [1,2,3]}\n");
+        let p = write(
+            dir.path(),
+            "d.jsonl",
+            b"{\"embedding\": [1,2]}\n{\"embedding\": [1,2,3]}\n",
+        );
         let err = read(&p, "embedding").unwrap_err().to_string();
-        assert!(err.contains("line 2 has 3 dimensions, the rows before it 2"), "{err}");
+        assert!(
+            err.contains("line 2 has 3 dimensions, the rows before it 2"),
+            "{err}"
+        );
         let p = write(dir.path(), "n.csv", b"1,2\nNaN,1\n");
         let err = read(&p, "embedding").unwrap_err().to_string();
         assert!(err.contains("line 2 holds NaN at dimension 1"), "{err}");
         let p = write(dir.path(), "e.csv", b"");
-        assert!(read(&p, "embedding").unwrap_err().to_string().ends_with("holds no vectors"));
+        assert!(
+            read(&p, "embedding")
+                .unwrap_err()
+                .to_string()
+                .ends_with("holds no vectors")
+        );
         let err = read(&dir.path().join("missing.npy"), "embedding").unwrap_err();
         assert!(err.is_input() && err.to_string().starts_with("cannot read "));
     }

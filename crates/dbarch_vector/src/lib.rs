@@ -8,11 +8,13 @@
 //! - [`load`]: binary COPY of those rows into a table in one transaction, with its ANN indexes
 //!   rebuilt after the load when asked.
 //! - [`tune`]: index tuning to a recall target, measured on a scratch copy of the column.
+//! - [`search`]: k-nearest search whose filters keep LIMIT full (iterative index scans).
 
 pub mod design;
 pub mod estimate;
 pub mod input;
 pub mod load;
+pub mod search;
 pub mod tune;
 
 use dbarch_pg::tokio_postgres;

@@ -258,7 +258,11 @@ pub async fn load(
         format!("{table} ({col})")
     } else {
         let mut cols = vec![format!("{col} {}", target.data_type)];
-        cols.extend(data.extra.iter().map(|c| format!("{} text", ident(&c.name))));
+        cols.extend(
+            data.extra
+                .iter()
+                .map(|c| format!("{} text", ident(&c.name))),
+        );
         tx.batch_execute(&format!(
             "CREATE TEMP TABLE _dbarch_load ({}) ON COMMIT DROP",
             cols.join(", ")
@@ -285,7 +289,11 @@ pub async fn load(
     for i in 0..n {
         let v = param(target.storage, data.row(i));
         if direct {
-            writer.as_mut().write(&[v.as_ref()]).await.map_err(copy_err())?;
+            writer
+                .as_mut()
+                .write(&[v.as_ref()])
+                .await
+                .map_err(copy_err())?;
         } else {
             let texts: Vec<&Option<String>> = data.extra.iter().map(|c| &c.values[i]).collect();
             let mut values: Vec<&(dyn ToSql + Sync)> = vec![v.as_ref()];
@@ -311,7 +319,9 @@ pub async fn load(
             exprs.join(", ")
         ))
         .await
-        .map_err(classify(format!("inserting the rows of {file} into {table}")))?;
+        .map_err(classify(format!(
+            "inserting the rows of {file} into {table}"
+        )))?;
     }
     let copy_seconds = start.elapsed().as_secs_f64();
     let mut rebuilt = Vec::new();
@@ -340,30 +350,30 @@ pub async fn load(
             let started = Instant::now();
             let pb = bar(opts, 0, &format!("building {name}"));
             let result = {
-            let build = tx.batch_execute(def.as_str());
-            tokio::pin!(build);
-            loop {
-                tokio::select! {
-                    r = &mut build => break r,
-                    _ = tokio::time::sleep(Duration::from_millis(250)) => {
-                        if let Some(m) = monitor
-                            && let Ok(Some(r)) = m.query_opt(
-                                "SELECT phase, coalesce(nullif(tuples_total, 0), blocks_total), \
-                                 coalesce(nullif(tuples_done, 0), blocks_done) \
-                                 FROM pg_stat_progress_create_index WHERE pid = $1",
-                                &[&pid],
-                            ).await
-                        {
-                            let phase: String = r.get(0);
-                            let total: i64 = r.get(1);
-                            let done: i64 = r.get(2);
-                            pb.set_message(format!("building {name}: {phase}"));
-                            pb.set_length(total.max(0) as u64);
-                            pb.set_position(done.max(0) as u64);
+                let build = tx.batch_execute(def.as_str());
+                tokio::pin!(build);
+                loop {
+                    tokio::select! {
+                        r = &mut build => break r,
+                        _ = tokio::time::sleep(Duration::from_millis(250)) => {
+                            if let Some(m) = monitor
+                                && let Ok(Some(r)) = m.query_opt(
+                                    "SELECT phase, coalesce(nullif(tuples_total, 0), blocks_total), \
+                                     coalesce(nullif(tuples_done, 0), blocks_done) \
+                                     FROM pg_stat_progress_create_index WHERE pid = $1",
+                                    &[&pid],
+                                ).await
+                            {
+                                let phase: String = r.get(0);
+                                let total: i64 = r.get(1);
+                                let done: i64 = r.get(2);
+                                pb.set_message(format!("building {name}: {phase}"));
+                                pb.set_length(total.max(0) as u64);
+                                pb.set_position(done.max(0) as u64);
+                            }
                         }
                     }
                 }
-            }
             };
             pb.finish_and_clear();
             result.map_err(Error::db(format!("building {name} after the load")))?;
@@ -406,6 +416,9 @@ mod tests {
         let def = "CREATE INDEX i ON public.t USING hnsw (e vector_l2_ops) WITH (m='24', ef_construction='100')";
         assert_eq!(super::option(def, "m"), Some(24));
         assert_eq!(super::option(def, "ef_construction"), Some(100));
-        assert_eq!(super::option("CREATE INDEX i ON t USING ivfflat (e)", "lists"), None);
+        assert_eq!(
+            super::option("CREATE INDEX i ON t USING ivfflat (e)", "lists"),
+            None
+        );
     }
 }

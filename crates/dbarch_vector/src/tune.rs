@@ -149,7 +149,12 @@ pub struct Migration {
 }
 
 /// Tunes `table.column` (see the module doc). `client` must be a writer session.
-pub async fn tune(client: &Client, table: &str, column: &str, opts: &TuneOptions) -> Result<Tuning> {
+pub async fn tune(
+    client: &Client,
+    table: &str,
+    column: &str,
+    opts: &TuneOptions,
+) -> Result<Tuning> {
     if !(0.0..=1.0).contains(&opts.recall) || opts.recall <= 0.0 {
         return Err(Error::input(format!(
             "--recall {}: a recall target is between 0 and 1",
@@ -178,7 +183,9 @@ pub async fn tune(client: &Client, table: &str, column: &str, opts: &TuneOptions
     };
     let metric = match opts.metric {
         Some(m) => m,
-        None => existing_metric(client, &target).await?.unwrap_or(Metric::Cosine),
+        None => existing_metric(client, &target)
+            .await?
+            .unwrap_or(Metric::Cosine),
     };
     let rows: i64 = client
         .query_one(
@@ -199,11 +206,17 @@ pub async fn tune(client: &Client, table: &str, column: &str, opts: &TuneOptions
         )));
     }
     let queries = match &opts.queries {
-        Some(q) => q.data.chunks(q.dims).map(<[f32]>::to_vec).collect::<Vec<_>>(),
+        Some(q) => q
+            .data
+            .chunks(q.dims)
+            .map(<[f32]>::to_vec)
+            .collect::<Vec<_>>(),
         None => sample(client, &target, opts.sample, opts.seed).await?,
     };
     if queries.len() < 2 {
-        return Err(Error::input("at least 2 queries are needed (one to tune, one held out)"));
+        return Err(Error::input(
+            "at least 2 queries are needed (one to tune, one held out)",
+        ));
     }
     let half = queries.len() / 2;
     let (tuning, held_out) = queries.split_at(half);
@@ -228,7 +241,7 @@ pub async fn tune(client: &Client, table: &str, column: &str, opts: &TuneOptions
     Ok(tuning)
 }
 
-async fn existing_metric(client: &Client, target: &Target) -> Result<Option<Metric>> {
+pub(crate) async fn existing_metric(client: &Client, target: &Target) -> Result<Option<Metric>> {
     let rows = client
         .query(
             "SELECT opc.opcname FROM pg_index i \
@@ -318,9 +331,7 @@ async fn run(
     let (exact_tuning, _) = run_all(tuning).await?;
     let (exact_held, _) = run_all(held_out).await?;
     client
-        .batch_execute(
-            "RESET enable_indexscan; RESET enable_bitmapscan; SET enable_seqscan = off",
-        )
+        .batch_execute("RESET enable_indexscan; RESET enable_bitmapscan; SET enable_seqscan = off")
         .await
         .map_err(Error::db("setting up index search"))?;
     let recall = |found: &[HashSet<i64>], exact: &[HashSet<i64>]| -> f64 {
@@ -393,7 +404,11 @@ async fn run(
                 build.with()
             ))
             .await
-            .map_err(Error::db(format!("building the candidate {} ({})", build.method(), build.with())))?;
+            .map_err(Error::db(format!(
+                "building the candidate {} ({})",
+                build.method(),
+                build.with()
+            )))?;
         let build_seconds = t.elapsed().as_secs_f64();
         let bytes: i64 = client
             .query_one(&format!("SELECT pg_relation_size('_dbarch.{name}')"), &[])
@@ -422,7 +437,10 @@ async fn run(
                     ef_construction,
                     ef_search: value,
                 },
-                Config::Ivfflat { lists, .. } => Config::Ivfflat { lists, probes: value },
+                Config::Ivfflat { lists, .. } => Config::Ivfflat {
+                    lists,
+                    probes: value,
+                },
             };
             let (setting, v) = config.setting();
             client
@@ -480,6 +498,11 @@ async fn run(
         .map(|(s, _)| s.to_owned())
         .unwrap_or_else(|| "public".into());
     let mut notes = Vec::new();
+    let database: String = client
+        .query_one("SELECT current_database()", &[])
+        .await
+        .map_err(Error::db("reading the database's name"))?
+        .get(0);
     let (migration, settings) = match &best {
         Some(p) => {
             let index_name = format!("{table_name}_{}_{}_idx", target.column, p.config.method());
@@ -533,8 +556,13 @@ async fn run(
                     create_index: create,
                 }),
                 vec![
-                    format!("ALTER DATABASE {{current}} SET {setting} = {value};"),
-                    format!("-- or per role: ALTER ROLE app SET {setting} = {value}; per transaction: SET LOCAL {setting} = {value};"),
+                    format!(
+                        "ALTER DATABASE {} SET {setting} = {value};",
+                        ident(&database)
+                    ),
+                    format!(
+                        "-- or per role: ALTER ROLE app SET {setting} = {value}; per transaction: SET LOCAL {setting} = {value};"
+                    ),
                 ],
             )
         }
@@ -582,12 +610,11 @@ pub async fn apply(client: &Client, tuning: &Tuning) -> Result<()> {
     let (Some(m), Some(c)) = (&tuning.migration, &tuning.chosen) else {
         return Ok(());
     };
-    let memory = m
-        .up
-        .lines()
-        .filter(|l| l.starts_with("SET "))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let memory =
+        m.up.lines()
+            .filter(|l| l.starts_with("SET "))
+            .collect::<Vec<_>>()
+            .join("\n");
     client
         .batch_execute(&memory)
         .await
@@ -603,7 +630,10 @@ pub async fn apply(client: &Client, tuning: &Tuning) -> Result<()> {
         .map_err(Error::db("reading the database's name"))?
         .get(0);
     client
-        .batch_execute(&format!("ALTER DATABASE {} SET {setting} = {value}", ident(&db)))
+        .batch_execute(&format!(
+            "ALTER DATABASE {} SET {setting} = {value}",
+            ident(&db)
+        ))
         .await
         .map_err(Error::db(format!("setting {setting} for database {db}")))?;
     Ok(())
@@ -613,7 +643,15 @@ pub async fn apply(client: &Client, tuning: &Tuning) -> Result<()> {
 pub fn render_text(t: &Tuning) -> String {
     let mut s = format!(
         "Tuning {}.{} ({} rows, {:?}) for recall@{} >= {} (margin {:.3}; {} tuning and {} held-out queries)\n\n",
-        t.table, t.column, t.rows, t.metric, t.k, t.target, t.margin, t.tuning_queries, t.held_out_queries
+        t.table,
+        t.column,
+        t.rows,
+        t.metric,
+        t.k,
+        t.target,
+        t.margin,
+        t.tuning_queries,
+        t.held_out_queries
     );
     s.push_str("method   build                    search        recall  held-out  p50 ms  p95 ms      QPS  build s      size\n");
     for p in &t.curve {
@@ -626,7 +664,9 @@ pub fn render_text(t: &Tuning) -> String {
                 format!("m={m} ef_construction={ef_construction}"),
                 format!("ef_search={ef_search}"),
             ),
-            Config::Ivfflat { lists, probes } => (format!("lists={lists}"), format!("probes={probes}")),
+            Config::Ivfflat { lists, probes } => {
+                (format!("lists={lists}"), format!("probes={probes}"))
+            }
         };
         s.push_str(&format!(
             "{:<8} {:<24} {:<13} {:>6.3}  {:>8}  {:>6.2}  {:>6.2}  {:>7.0}  {:>7.2}  {:>8}\n",
@@ -634,7 +674,9 @@ pub fn render_text(t: &Tuning) -> String {
             build,
             search,
             p.recall,
-            p.held_out_recall.map(|h| format!("{h:.3}")).unwrap_or_default(),
+            p.held_out_recall
+                .map(|h| format!("{h:.3}"))
+                .unwrap_or_default(),
             p.p50_ms,
             p.p95_ms,
             p.qps,

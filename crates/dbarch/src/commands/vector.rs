@@ -26,6 +26,29 @@ pub enum VectorCommand {
     /// IVFFlat builds on a scratch copy, a sweep of ef_search/probes, measured recall, latency,
     /// QPS, build time and size; the cheapest configuration that meets the target.
     Tune(TuneArgs),
+    /// The k rows nearest to a vector; --filter (SQL) keeps LIMIT full through pgvector 0.8's
+    /// iterative index scans (relaxed order, re-sorted exactly). JSON on stdout.
+    Search(SearchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The table ([schema.]name).
+    pub table: String,
+    /// The query vector: "[0.1, 0.2, ...]".
+    pub vector: String,
+    #[arg(long, value_name = "NAME", default_value = "embedding")]
+    pub column: String,
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    /// A SQL condition on the table's columns ("lang = 'en' AND published > '2024-01-01'").
+    #[arg(long, value_name = "SQL")]
+    pub filter: Option<String>,
+    /// The distance (default: that of an ANN index on the column, else cosine).
+    #[arg(long, value_enum)]
+    pub metric: Option<MetricArg>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -195,6 +218,7 @@ pub async fn run(global: &GlobalArgs, cmd: VectorCommand) -> Result<u8> {
         VectorCommand::Setup(args) => setup_cmd(global, args).await,
         VectorCommand::Load(args) => load_cmd(global, args).await,
         VectorCommand::Tune(args) => tune_cmd(global, args).await,
+        VectorCommand::Search(args) => search_cmd(global, args).await,
     }
 }
 
@@ -395,7 +419,11 @@ async fn setup_cmd(global: &GlobalArgs, args: SetupArgs) -> Result<u8> {
         }
         VectorFormat::Json => json(&s)?,
         VectorFormat::Sql => {
-            let mut t = s.column_up.as_ref().map(|(u, _)| u.clone()).unwrap_or_default();
+            let mut t = s
+                .column_up
+                .as_ref()
+                .map(|(u, _)| u.clone())
+                .unwrap_or_default();
             t.push_str(&s.index_up);
             t
         }
@@ -407,7 +435,11 @@ async fn setup_cmd(global: &GlobalArgs, args: SetupArgs) -> Result<u8> {
         if let Some((up, down)) = &s.column_up {
             list.push((format!("add_{name}"), up.clone(), down.clone()));
         }
-        list.push((format!("index_{name}"), s.index_up.clone(), s.index_down.clone()));
+        list.push((
+            format!("index_{name}"),
+            s.index_up.clone(),
+            s.index_down.clone(),
+        ));
         let refs: Vec<(&str, &str, &str)> = list
             .iter()
             .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
@@ -513,8 +545,39 @@ async fn tune_cmd(global: &GlobalArgs, args: TuneArgs) -> Result<u8> {
     if args.apply {
         tune::apply(&client, &tuning).await.map_err(map_err)?;
         if !global.quiet {
-            eprintln!("dbarch: built {} and set the search setting for the database", m.index_name);
+            eprintln!(
+                "dbarch: built {} and set the search setting for the database",
+                m.index_name
+            );
         }
     }
+    Ok(0)
+}
+
+async fn search_cmd(global: &GlobalArgs, args: SearchArgs) -> Result<u8> {
+    let query = dbarch_vector::search::parse_vector(&args.vector).map_err(map_err)?;
+    if args.k == 0 || args.k > 10_000 {
+        return Err(usage(format!("--k {}: between 1 and 10000", args.k)));
+    }
+    let mut client = target::connect(global, &args.db, false).await?;
+    let hits = dbarch_vector::search::search(
+        &mut client,
+        &args.table,
+        &args.column,
+        &query,
+        args.k,
+        args.filter.as_deref(),
+        args.metric.map(Into::into),
+    )
+    .await
+    .map_err(map_err)?;
+    let mut s = serde_json::to_string_pretty(&serde_json::json!({
+        "version": 1,
+        "table": args.table,
+        "k": args.k,
+        "results": hits,
+    }))?;
+    s.push('\n');
+    emit(&s, None)?;
     Ok(0)
 }

@@ -118,7 +118,7 @@ impl Expansion {
     fn function(&self) -> QualifiedName {
         QualifiedName::new(
             &self.table.schema,
-            &truncate(format!(
+            truncate(format!(
                 "_dbarch_sync_{}_{}",
                 self.table.name, self.old.name
             )),

@@ -114,8 +114,7 @@ impl<'a> State<'a> {
     /// The column was added earlier in this file (by `CREATE TABLE` or `ADD COLUMN`): no
     /// running code uses it yet.
     pub fn is_new_column(&self, rel: &RelName, column: &str) -> bool {
-        self.is_new(rel)
-            || self.added_columns.get(rel, column).is_some()
+        self.is_new(rel) || self.added_columns.get(rel, column).is_some()
     }
 
     /// A constraint of that name was added on the table in the open transaction; `Some(true)`

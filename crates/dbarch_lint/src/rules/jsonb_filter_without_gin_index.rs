@@ -45,7 +45,11 @@ pub(crate) fn check(db: &Database, ctx: &Context, out: &mut Vec<Diagnostic>) {
         }
     }
     for ((schema, table, column), uses) in by_column {
-        let Some(t) = db.tables.iter().find(|t| t.schema == schema && t.name == table) else {
+        let Some(t) = db
+            .tables
+            .iter()
+            .find(|t| t.schema == schema && t.name == table)
+        else {
             continue;
         };
         let Some(c) = t.columns.iter().find(|c| c.name == column) else {

@@ -45,8 +45,14 @@ fn suffix(op: &str) -> Option<&'static str> {
 
 pub(crate) fn check(db: &Database, ctx: &Context, out: &mut Vec<Diagnostic>) {
     for u in operator_uses(db, &ctx.workload) {
-        let Some(want) = suffix(&u.operator) else { continue };
-        let Some(t) = db.tables.iter().find(|t| t.schema == u.schema && t.name == u.table) else {
+        let Some(want) = suffix(&u.operator) else {
+            continue;
+        };
+        let Some(t) = db
+            .tables
+            .iter()
+            .find(|t| t.schema == u.schema && t.name == u.table)
+        else {
             continue;
         };
         let Some(c) = t.columns.iter().find(|c| c.name == u.column) else {
@@ -86,7 +92,13 @@ pub(crate) fn check(db: &Database, ctx: &Context, out: &mut Vec<Diagnostic>) {
         }
         let have: Vec<String> = ann
             .iter()
-            .map(|(i, k)| format!("{} ({})", i.name, k.opclass.as_deref().unwrap_or("default l2")))
+            .map(|(i, k)| {
+                format!(
+                    "{} ({})",
+                    i.name,
+                    k.opclass.as_deref().unwrap_or("default l2")
+                )
+            })
             .collect();
         let method = ann[0].0.method.clone();
         out.push(

@@ -304,7 +304,7 @@ pub async fn advise(
     let mut before: Vec<Option<Latency>> = Vec::new();
     for (i, p) in prepared.iter().enumerate() {
         before.push(match p {
-            Some(p) if opts.runs > 0 => {
+            Some(p) if opts.runs > 0 && !p.generic => {
                 match measure::measure(measure_client, p, opts.runs).await {
                     Ok(l) => Some(l),
                     Err(why) => {
@@ -517,6 +517,24 @@ pub async fn advise(
     let mut recommendations = Vec::new();
     for (k, &c) in chosen.iter().enumerate() {
         let cand = &cands[c];
+        // The verification: an index whose every measured query got slower is flagged.
+        let measured: Vec<(f64, f64)> = served
+            .get(&c)
+            .into_iter()
+            .flatten()
+            .filter_map(|&(q, _, _)| Some((before[q].as_ref()?.p50_ms, after[q].as_ref()?.p50_ms)))
+            .collect();
+        if !measured.is_empty() && measured.iter().all(|(b, a)| a > &(b * 1.2)) {
+            notes.push(format!(
+                "{}: the planner expects it to help, but every query it serves measured slower                  after (P50 {}): check before creating it",
+                names[k],
+                measured
+                    .iter()
+                    .map(|(b, a)| format!("{b:.2} → {a:.2} ms"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         let t = &tables[cand.table];
         let mut statement = cand.create_sql(Some(&names[k]), t, true);
         statement.push(';');
@@ -719,6 +737,12 @@ async fn load(
         .collect();
 
     // 3. Representative parameters.
+    let version: u32 = whatif::simple_text(target, "SHOW server_version_num")
+        .await
+        .map_err(|e| AdviseError::db("reading the server version", e))?
+        .trim()
+        .parse()
+        .unwrap_or(0);
     let mut prepared: Vec<Option<Prepared>> = Vec::new();
     let mut query_notes: Vec<Vec<String>> = vec![Vec::new(); workload.queries.len()];
     for (i, q) in workload.queries.iter().enumerate() {
@@ -733,6 +757,7 @@ async fn load(
                 sql: q.sql.clone(),
                 params: Vec::new(),
                 tables: resolved[i].clone(),
+                generic: false,
             }));
             continue;
         }
@@ -747,7 +772,18 @@ async fn load(
                 sql: q.sql.clone(),
                 params,
                 tables: resolved[i].clone(),
+                generic: false,
             })),
+            Err(why) if version >= 160000 => {
+                query_notes[i].push(format!("{why}; costed with a generic plan, not measured"));
+                prepared.push(Some(Prepared {
+                    statement: None,
+                    sql: q.sql.clone(),
+                    params: Vec::new(),
+                    tables: resolved[i].clone(),
+                    generic: true,
+                }));
+            }
             Err(why) => {
                 query_notes[i].push(why);
                 prepared.push(None);
@@ -1129,6 +1165,9 @@ pub async fn doctor_findings(
         let (Some(p), true) = (p, runs > 0) else {
             continue;
         };
+        if p.generic {
+            continue;
+        }
         let q = &workload.queries[i];
         if let Some(s) = &p.statement {
             deallocate(client, s).await?;

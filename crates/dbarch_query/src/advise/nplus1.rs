@@ -111,29 +111,76 @@ pub fn from_statements(
     out
 }
 
-/// From a statement log whose lines carry the session and transaction (`log_line_prefix`
-/// with `%c` and `%x`, or csvlog): each line parsed by `parse_line` into (session,
-/// transaction, statement). The same fingerprint at least `min_repeats` times in one
-/// transaction is reported once per fingerprint.
+/// From a statement log with session and transaction ids: PostgreSQL's csvlog (`.csv`:
+/// session id, virtual transaction id, message), or a text log whose `log_line_prefix` puts
+/// the session and the transaction in the first two bracketed fields (`'%m [%c] [%v] '`).
+/// Statements (`statement: ...`, or `execute NAME: ...` of the extended protocol) are grouped
+/// by fingerprint: the same one at least `min_repeats` times in one transaction, or that many
+/// times in a row in one session (autocommit loops), is reported once per fingerprint.
 pub fn from_log(text: &str, min_repeats: usize) -> Vec<NPlusOne> {
     use std::collections::BTreeMap;
-    let mut counts: BTreeMap<(String, String, String), (usize, String)> = BTreeMap::new();
-    for line in text.lines() {
-        let Some((session, xact, sql)) = parse_line(line) else {
-            continue;
-        };
+    let entries: Vec<(String, String, String)> = if looks_like_csvlog(text) {
+        csv_records(text)
+            .into_iter()
+            .filter_map(|r| csv_entry(&r))
+            .collect()
+    } else {
+        text.lines().filter_map(parse_line).collect()
+    };
+    // (fingerprint) → (count, evidence, sql), the largest group kept.
+    let mut found: BTreeMap<String, (usize, String, String)> = BTreeMap::new();
+    let mut keep = |fp: &str, n: usize, evidence: String, sql: &str| {
+        let e = found
+            .entry(fp.to_owned())
+            .or_insert((0, String::new(), sql.to_owned()));
+        if n > e.0 {
+            *e = (n, evidence, sql.to_owned());
+        }
+    };
+    let mut per_xact: BTreeMap<(String, String, String), (usize, String)> = BTreeMap::new();
+    let mut runs: BTreeMap<String, (String, usize, String)> = BTreeMap::new();
+    let mut in_a_row: Vec<(String, usize, String, String)> = Vec::new();
+    for (session, xact, sql) in entries {
         let Some(fp) = super::ast::fingerprint(&sql) else {
             continue;
         };
-        let e = counts.entry((session, xact, fp)).or_insert((0, sql));
+        let e = per_xact
+            .entry((session.clone(), xact.clone(), fp.clone()))
+            .or_insert((0, sql.clone()));
         e.0 += 1;
-    }
-    let mut seen = std::collections::BTreeSet::new();
-    let mut out = Vec::new();
-    for ((session, xact, fp), (n, sql)) in counts {
-        if n < min_repeats || !seen.insert(fp) {
-            continue;
+        let run = runs
+            .entry(session.clone())
+            .or_insert((String::new(), 0, String::new()));
+        if run.0 == fp {
+            run.1 += 1;
+        } else {
+            *run = (fp.clone(), 1, sql.clone());
         }
+        if run.1 >= min_repeats {
+            in_a_row.push((
+                fp.clone(),
+                run.1,
+                format!("log: session {session} ({} times in a row)", run.1),
+                sql.clone(),
+            ));
+        }
+    }
+    for ((session, xact, fp), (n, sql)) in per_xact {
+        if n >= min_repeats {
+            keep(
+                &fp,
+                n,
+                format!("log: session {session}, transaction {xact} ({n} times)"),
+                &sql,
+            );
+        }
+    }
+    // A loop inside one transaction says more than a run of autocommit statements.
+    for (fp, n, evidence, sql) in in_a_row {
+        keep(&fp, n, evidence, &sql);
+    }
+    let mut out = Vec::new();
+    for (n, evidence, sql) in found.into_values() {
         let Ok(a) = super::ast::analyze(&sql) else {
             continue;
         };
@@ -155,10 +202,65 @@ pub fn from_log(text: &str, min_repeats: usize) -> Vec<NPlusOne> {
             column: p.col.name.clone(),
             calls: n as f64,
             parent: None,
-            evidence: format!("log: session {session}, transaction {xact} ({n} times)"),
+            evidence,
         });
     }
     out
+}
+
+/// The statement of a log message: `statement: SQL` or `execute NAME: SQL`.
+fn statement_of(message: &str) -> Option<String> {
+    if let Some(i) = message.find("statement: ") {
+        return Some(message[i + "statement: ".len()..].trim().to_owned());
+    }
+    let i = message.find("execute ")?;
+    let rest = &message[i + "execute ".len()..];
+    let colon = rest.find(": ")?;
+    Some(rest[colon + 2..].trim().to_owned())
+}
+
+fn looks_like_csvlog(text: &str) -> bool {
+    text.lines().next().is_some_and(|l| {
+        l.matches(',').count() >= 13 && l.chars().take(4).all(|c| c.is_ascii_digit())
+    })
+}
+
+/// RFC 4180 records (quoted fields may hold commas, newlines and doubled quotes).
+fn csv_records(text: &str) -> Vec<Vec<String>> {
+    let mut records = Vec::new();
+    let mut record = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => record.push(std::mem::take(&mut field)),
+            (false, '\n') => {
+                record.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut record));
+            }
+            (false, '\r') => {}
+            (false, c) => field.push(c),
+        }
+    }
+    if !field.is_empty() || !record.is_empty() {
+        record.push(field);
+        records.push(record);
+    }
+    records
+}
+
+/// csvlog: session_id is field 6, virtual_transaction_id 10, message 14 (1-based).
+fn csv_entry(r: &[String]) -> Option<(String, String, String)> {
+    let sql = statement_of(r.get(13)?)?;
+    Some((r.get(5)?.clone(), r.get(9)?.clone(), sql))
 }
 
 fn fp_short(sql: &str) -> String {
@@ -174,25 +276,16 @@ fn fp_short(sql: &str) -> String {
     }
 }
 
-/// `[session=S xact=X] ... LOG:  statement: SQL` (any prefix holding `S` and `X` as the
-/// first two `[..]`-free tokens `session=`/`xact=`), or the text format
-/// `... [S] [X] LOG:  statement: SQL`, where the prefix's first two bracketed fields are the
-/// session and the transaction id (`log_line_prefix = '%m [%c] [%x] '`).
+/// A text log line: the prefix's first two bracketed fields are the session and the
+/// transaction (`log_line_prefix = '%m [%c] [%v] '`).
 fn parse_line(line: &str) -> Option<(String, String, String)> {
-    let idx = line.find("statement: ")?;
-    let sql = line[idx + "statement: ".len()..].trim().to_owned();
-    let prefix = &line[..idx];
-    let mut fields = prefix
+    let sql = statement_of(line)?;
+    let end = line.find("LOG:").unwrap_or(line.len());
+    let mut fields = line[..end]
         .split('[')
         .skip(1)
         .filter_map(|s| s.split(']').next().map(str::to_owned));
-    let session = fields.next()?;
-    let xact = fields.next()?;
-    if xact == "0" {
-        // Outside a transaction with an id (autocommit reads): group by session only.
-        return Some((session, "autocommit".into(), sql));
-    }
-    Some((session, xact, sql))
+    Some((fields.next()?, fields.next()?, sql))
 }
 
 #[cfg(test)]

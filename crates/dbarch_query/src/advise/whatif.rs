@@ -29,6 +29,9 @@ pub struct Prepared {
     pub params: Vec<Vec<String>>,
     /// The advisor's tables the query reads.
     pub tables: Vec<usize>,
+    /// Its parameters have no representative values: costed with a generic plan (PostgreSQL
+    /// 16+), never executed.
+    pub generic: bool,
 }
 
 impl Prepared {
@@ -249,9 +252,14 @@ impl<'a> Evaluator<'a> {
         let sets = query.params.len().clamp(1, COST_SETS);
         let mut total = 0.0;
         for i in 0..sets {
+            let options = if query.generic {
+                "GENERIC_PLAN, FORMAT JSON"
+            } else {
+                "FORMAT JSON"
+            };
             let text = simple_text(
                 self.client,
-                &format!("EXPLAIN (FORMAT JSON) {}", query.command(i)),
+                &format!("EXPLAIN ({options}) {}", query.command(i)),
             )
             .await
             .map_err(|e| AdviseError::db("explaining a workload query", e))?;
