@@ -276,13 +276,13 @@ fn parse(
 /// Data statements keep their kind and target but not their rows: no rule reads those, and
 /// a data migration of a million rows would otherwise stay in memory as syntax trees.
 fn slim(node: NodeEnum) -> NodeEnum {
-    use pg_query::protobuf::{CopyStmt, InsertStmt, SelectStmt};
+    use pg_query::protobuf::{CopyStmt, InsertStmt};
     match node {
         NodeEnum::InsertStmt(i) => NodeEnum::InsertStmt(Box::new(InsertStmt {
             relation: i.relation,
             ..Default::default()
         })),
-        NodeEnum::SelectStmt(_) => NodeEnum::SelectStmt(Box::new(SelectStmt::default())),
+        NodeEnum::SelectStmt(_) => NodeEnum::SelectStmt(Box::default()),
         NodeEnum::CopyStmt(c) => NodeEnum::CopyStmt(Box::new(CopyStmt {
             relation: c.relation,
             is_from: c.is_from,
@@ -337,7 +337,7 @@ fn syntax_error(
     let (end_line, end_column) = map.position(near.map_or(end, |t| at + t.len()));
     let meta = piece.trim_start().starts_with('\\');
     let (message, help) = if meta {
-        let cmd = piece.trim_start().split_whitespace().next().unwrap_or("\\");
+        let cmd = piece.split_whitespace().next().unwrap_or("\\");
         (
             format!("psql meta-command {cmd} is not SQL"),
             "dbarch runs and lints plain SQL: inline what the meta-command would do (for \\i, \
@@ -464,7 +464,7 @@ fn is_ignored(
 /// Severity after the catalog's view of a table: a lock on an empty or tiny table is a note,
 /// on a very large one an error.
 pub(crate) fn scaled(default: Severity, rows: i64, bytes: i64) -> Severity {
-    if rows >= 0 && rows < 10_000 && bytes < 16 << 20 {
+    if (0..10_000).contains(&rows) && bytes < 16 << 20 {
         Severity::Note
     } else if rows >= 1_000_000 || bytes >= 1 << 30 {
         Severity::Error

@@ -218,14 +218,12 @@ impl<'a> State<'a> {
                     self.created.insert(&RelName::of(r), "", ());
                 }
             }
-            NodeEnum::IndexStmt(i) => {
-                if !i.idxname.is_empty() {
-                    let index = RelName {
-                        schema: i.relation.as_ref().and_then(|r| RelName::of(r).schema),
-                        name: i.idxname.clone(),
-                    };
-                    self.created.insert(&index, "", ());
-                }
+            NodeEnum::IndexStmt(i) if !i.idxname.is_empty() => {
+                let index = RelName {
+                    schema: i.relation.as_ref().and_then(|r| RelName::of(r).schema),
+                    name: i.idxname.clone(),
+                };
+                self.created.insert(&index, "", ());
             }
             NodeEnum::CreateEnumStmt(e) => {
                 if let Some(name) = RelName::from_names(&e.type_name) {
@@ -378,8 +376,11 @@ fn human_bytes(n: i64) -> String {
 /// Entries keyed by relation name and a sub-key (a column, a constraint), so that lookups stay
 /// constant-time in files of a million statements; an unqualified name matches any schema.
 struct Index<T> {
-    map: std::collections::HashMap<(String, String), Vec<(Option<String>, T)>>,
+    map: std::collections::HashMap<IndexKey, Vec<(Option<String>, T)>>,
 }
+
+/// (relation name, sub-key).
+type IndexKey = (String, String);
 
 impl<T> Default for Index<T> {
     fn default() -> Self {
