@@ -419,6 +419,20 @@ pub struct DoctorArgs {
     /// Flag common queries whose P95 exceeds this (ms).
     #[arg(long, value_name = "MS", default_value_t = 50.0)]
     pub target_ms: f64,
+    /// Tables (and bloat) smaller than this are too small to matter for the unused-index and
+    /// bloat checks (default 10MB).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub min_table_size: Option<u64>,
+    /// An index counts as unused only once its table has been read this many times (default
+    /// 1000).
+    #[arg(long, value_name = "N")]
+    pub min_table_reads: Option<u64>,
+    /// Report queries running longer than this many seconds (default 300).
+    #[arg(long, value_name = "SECS")]
+    pub long_running: Option<f64>,
+    /// Report sessions idle in a transaction for longer than this many seconds (default 60).
+    #[arg(long, value_name = "SECS")]
+    pub idle_in_transaction: Option<f64>,
 }
 
 #[derive(Debug, Args)]

@@ -100,3 +100,32 @@ fn unreachable_server_is_a_database_error() {
     let r = run(&["doctor", "--url", "postgres://nobody@127.0.0.1:1/none"]);
     r.code(3);
 }
+
+/// The thresholds are flags: a session idle in a transaction for a second is reported with
+/// `--idle-in-transaction 0.5` and not with the default (a minute); a bad value is a usage
+/// error.
+#[tokio::test]
+async fn thresholds_are_flags() {
+    let db = db().await;
+    let url = db.url();
+    let idle = db.client().await;
+    idle.batch_execute("BEGIN; SELECT 1;").await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let codes = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["doctor", "--url", &url, "--format", "json", "--runs", "0"];
+        all.extend_from_slice(args);
+        let r = run(&all);
+        let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        doc["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(!codes(&[]).contains(&"H016".to_string()));
+    assert!(codes(&["--idle-in-transaction", "0.5"]).contains(&"H016".to_string()));
+    let r = run(&["doctor", "--url", &url, "--long-running", "-1"]);
+    r.code(2);
+    drop(idle);
+}

@@ -11,7 +11,20 @@ use dbarch_query::DoctorOptions;
 
 pub async fn run(global: &GlobalArgs, args: DoctorArgs) -> Result<u8> {
     let client = target::connect(global, &args.db, false).await?;
-    let mut diags = dbarch_query::doctor::run(&client, &DoctorOptions::default()).await?;
+    let secs = |s: Option<f64>, flag: &str| -> Result<Option<std::time::Duration>> {
+        s.map(|v| {
+            std::time::Duration::try_from_secs_f64(v)
+                .map_err(|_| crate::exit::usage(format!("{flag} {v}: expected seconds >= 0")))
+        })
+        .transpose()
+    };
+    let options = DoctorOptions {
+        min_table_bytes: args.min_table_size,
+        min_table_reads: args.min_table_reads,
+        long_running: secs(args.long_running, "--long-running")?,
+        idle_in_transaction: secs(args.idle_in_transaction, "--idle-in-transaction")?,
+    };
+    let mut diags = dbarch_query::doctor::run(&client, &options).await?;
     // The common queries' measured latency and N+1 patterns (from pg_stat_statements).
     diags.extend(
         dbarch_query::advise::doctor_findings(&client, args.top, args.runs, args.target_ms).await?,
