@@ -325,3 +325,53 @@ fn schema_dir_lints_the_desired_state() {
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("a.sql"), "{}", r.stderr);
 }
+
+/// Without a target, `--trace` runs a migration on the history before it: the earlier
+/// migrations of its directory are replayed first, and down scripts are never traced.
+#[test]
+fn trace_replays_the_history_before_the_linted_file() {
+    let dir = project();
+    write(
+        dir.path(),
+        "migrations/20250101000000_orders.sql",
+        "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint);\nINSERT INTO orders SELECT g, g FROM generate_series(1, 100) g;\n",
+    );
+    write(
+        dir.path(),
+        "migrations/20250101000000_orders.down.sql",
+        "DROP TABLE orders;\n",
+    );
+    write(dir.path(), "migrations/20250102000000_index.sql", RISKY);
+    write(
+        dir.path(),
+        "migrations/20250102000000_index.down.sql",
+        "DROP INDEX orders_customer_idx;\n",
+    );
+    let r = run_in(
+        dir.path(),
+        &[
+            "lint",
+            "migrations/20250102000000_index.sql",
+            "migrations/20250102000000_index.down.sql",
+            "--trace",
+            "--format",
+            "json",
+        ],
+    );
+    let doc = json(&r.stdout);
+    let all = codes(&doc);
+    assert!(!all.contains(&"M043".to_string()), "{doc}");
+    assert!(
+        doc["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["code"] == "M044"
+                && d["message"].as_str().unwrap().contains("ShareLock")
+                && d["file"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("20250102000000_index.sql")),
+        "{doc}"
+    );
+}

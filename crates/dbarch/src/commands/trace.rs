@@ -89,12 +89,21 @@ async fn run(
             },
         )
         .await?;
+    } else {
+        replay_earlier_migrations(&client, files).await?;
     }
     let mut out = Vec::new();
     for f in files {
+        if is_down_script(f) {
+            continue;
+        }
         let Some(text) = sources.get(&f.name) else {
             continue;
         };
+        // dbmate keeps both directions in one file: only the up part runs.
+        let text = text
+            .split_once("-- migrate:down")
+            .map_or(text.as_str(), |(up, _)| up);
         let statements = dbarch_migrate::split::statements(text);
         let transactional =
             !no_transaction_marker(text) && !dbarch_migrate::split::manages_transactions(text);
@@ -113,6 +122,71 @@ async fn run(
         }
     }
     Ok(out)
+}
+
+/// Down scripts undo what the ups did: tracing them in sequence would trace a different
+/// schema than production sees.
+fn is_down_script(f: &LintFile) -> bool {
+    let name = f
+        .path
+        .as_deref()
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    name.ends_with(".down.sql")
+        || name == "down.sql"
+        || (name.starts_with('U') && name.contains("__") && name.ends_with(".sql"))
+}
+
+/// Without a target, the schema a linted migration runs on is the history before it: the
+/// migrations of its directory that sort before the first linted one (and are not linted
+/// themselves) are applied first, untraced.
+async fn replay_earlier_migrations(
+    client: &dbarch_pg::tokio_postgres::Client,
+    files: &[LintFile],
+) -> Result<()> {
+    let mut dirs: Vec<std::path::PathBuf> = files
+        .iter()
+        .filter_map(|f| f.path.as_deref()?.parent().map(|p| p.to_path_buf()))
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    for dir in dirs {
+        // Not a migrations directory (names that are not versions): nothing to replay.
+        let Ok(migrations) = dbarch_migrate::load(&dir) else {
+            continue;
+        };
+        let linted = |p: &std::path::Path| {
+            files
+                .iter()
+                .any(|f| f.path.as_deref().is_some_and(|q| same(q, p)))
+        };
+        for m in migrations.iter().take_while(|m| !linted(&m.up.path)) {
+            let what = || {
+                format!(
+                    "replaying {} before the traced migrations",
+                    m.up.path.display()
+                )
+            };
+            if m.up.transactional {
+                client.batch_execute(&m.up.sql).await.with_context(what)?;
+            } else {
+                // One statement at a time, as the runner does (CONCURRENTLY cannot run in the
+                // implicit transaction of a multi-statement query).
+                for stmt in dbarch_migrate::split::statements(&m.up.sql) {
+                    client.batch_execute(&stmt).await.with_context(what)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn same(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
 }
 
 fn no_transaction_marker(text: &str) -> bool {
