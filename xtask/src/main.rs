@@ -85,6 +85,12 @@ struct BenchArgs {
     /// tpch: the scale factor.
     #[arg(long, default_value_t = 0.1)]
     sf: f64,
+    /// tpch: the advisor's budgets, as multiples of the data size (tables without indexes).
+    #[arg(long, value_delimiter = ',', default_values_t = [0.5, 1.0, 2.0])]
+    budgets: Vec<f64>,
+    /// tpch: statement_timeout (seconds) of each measured query run.
+    #[arg(long, default_value_t = 60)]
+    timeout: u64,
     /// tpch: the tpchgen-cli binary (default: on PATH).
     #[arg(long, value_name = "PATH")]
     tpchgen: Option<PathBuf>,
@@ -134,6 +140,8 @@ fn main() -> Result<()> {
                     runs: args.runs,
                     tpchgen: args.tpchgen,
                     statement_timeout_secs: 120,
+                    measure_timeout_secs: args.timeout,
+                    budgets: args.budgets.clone(),
                 })?;
                 output(&doc, args.json.as_deref())
             }

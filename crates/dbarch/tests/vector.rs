@@ -417,6 +417,14 @@ async fn load_bad_input_is_one_error_and_writes_nothing() {
     );
     write_fvecs(&p("four.fvecs"), &[vec![1.0, 2.0, 3.0, 4.0]]);
     std::fs::write(p("empty.jsonl"), "").unwrap();
+    std::fs::write(p("empty.fvecs"), "").unwrap();
+    // Streamed files: the bad row comes after a first batch of 8,192 rows went into the COPY.
+    let mut many: Vec<Vec<f32>> = (0..10_000).map(|i| vec![i as f32, 1.0, 2.0]).collect();
+    many[8999][1] = f32::NAN;
+    write_fvecs(&p("late_nan.fvecs"), &many);
+    many[8999][1] = 1.0;
+    many[9499] = vec![1.0, 2.0];
+    write_fvecs(&p("late_dims.fvecs"), &many);
     std::fs::write(
         p("cast.jsonl"),
         "{\"embedding\": [1,2,3], \"n\": 1}\n{\"embedding\": [1,2,3], \"n\": \"many\"}\n",
@@ -440,6 +448,15 @@ async fn load_bad_input_is_one_error_and_writes_nothing() {
             "four.fvecs has 4 dimensions, public.items.embedding is vector(3)",
         ),
         ("empty.jsonl", "empty.jsonl: holds no vectors"),
+        ("empty.fvecs", "empty.fvecs: holds no vectors"),
+        (
+            "late_nan.fvecs",
+            "late_nan.fvecs: row 9000 holds NaN at dimension 2",
+        ),
+        (
+            "late_dims.fvecs",
+            "late_dims.fvecs: row 9500 has 2 dimensions, the rows before it 3",
+        ),
         ("missing.npy", "cannot read "),
         (
             "cast.jsonl",

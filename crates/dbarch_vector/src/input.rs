@@ -61,6 +61,55 @@ pub fn read(path: &Path, column: &str) -> Result<Embeddings> {
     b.finish()
 }
 
+/// Rows of a file streamed in batches while it is read (`.npy`, `.fvecs`: no other fields).
+#[derive(Debug)]
+pub struct Batch {
+    pub dims: usize,
+    /// Row-major values of whole rows.
+    pub data: Vec<f32>,
+    /// The file's row count when its header or size tells it.
+    pub total_rows: Option<u64>,
+}
+
+/// Where a streaming read sends its batches.
+type BatchSender = tokio::sync::mpsc::Sender<Result<Batch>>;
+
+/// Whether [`stream`] reads this file (`.npy`, `.fvecs`).
+pub fn streamable(path: &Path) -> bool {
+    matches!(
+        path.extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase())
+            .as_deref(),
+        Some("npy" | "fvecs")
+    )
+}
+
+/// Reads a `.npy` or `.fvecs` file (blocking: run it on a thread of its own) and sends its rows
+/// in batches of `batch_rows`, checked as [`read`] checks them; an error is sent last, and ends
+/// the stream. The receiver starts writing while the rest is read.
+pub fn stream(path: &Path, batch_rows: usize, tx: BatchSender) {
+    let name = path.display().to_string();
+    let result = (|| {
+        let f = std::fs::File::open(path)
+            .map_err(|e| Error::input(format!("cannot read {name}: {e}")))?;
+        let mut b = Builder::new(&name);
+        b.sink = Some((tx.clone(), batch_rows.max(1)));
+        if streamable(path) && name.to_ascii_lowercase().ends_with(".npy") {
+            read_npy(f, &mut b)?;
+        } else {
+            read_fvecs(f, &mut b)?;
+        }
+        if b.rows == 0 {
+            return Err(Error::input(format!("{name}: holds no vectors")));
+        }
+        b.flush()
+    })();
+    if let Err(e) = result {
+        let _ = tx.blocking_send(Err(e));
+    }
+}
+
 struct Builder<'a> {
     file: &'a str,
     dims: Option<usize>,
@@ -68,6 +117,8 @@ struct Builder<'a> {
     rows: usize,
     extra: Vec<ExtraColumn>,
     extra_index: HashMap<String, usize>,
+    sink: Option<(BatchSender, usize)>,
+    total_rows: Option<u64>,
 }
 
 impl<'a> Builder<'a> {
@@ -79,7 +130,26 @@ impl<'a> Builder<'a> {
             rows: 0,
             extra: Vec::new(),
             extra_index: HashMap::new(),
+            sink: None,
+            total_rows: None,
         }
+    }
+
+    /// Sends the rows gathered so far as one batch (streaming reads only).
+    fn flush(&mut self) -> Result<()> {
+        let (Some((tx, batch_rows)), Some(dims)) = (&self.sink, self.dims) else {
+            return Ok(());
+        };
+        if self.data.is_empty() {
+            return Ok(());
+        }
+        let data = std::mem::replace(&mut self.data, Vec::with_capacity(batch_rows * dims));
+        tx.blocking_send(Ok(Batch {
+            dims,
+            data,
+            total_rows: self.total_rows,
+        }))
+        .map_err(|_| Error::input(format!("{}: the load stopped reading", self.file)))
     }
 
     /// Checks and appends one vector; `at` is "row 3" or "line 7".
@@ -114,6 +184,11 @@ impl<'a> Builder<'a> {
         }
         self.data.extend_from_slice(values);
         self.rows += 1;
+        if let Some((_, batch_rows)) = &self.sink
+            && self.data.len() >= batch_rows * values.len()
+        {
+            self.flush()?;
+        }
         Ok(())
     }
 
@@ -196,6 +271,11 @@ fn read_npy(f: std::fs::File, b: &mut Builder) -> Result<()> {
         )));
     }
     let mut row = vec![0f32; dims];
+    b.total_rows = Some(rows as u64);
+    b.data.reserve(match &b.sink {
+        Some((_, batch)) => (*batch).min(rows) * dims,
+        None => rows * dims,
+    });
     for r in 0..rows {
         if fortran {
             for (c, v) in row.iter_mut().enumerate() {
@@ -209,38 +289,53 @@ fn read_npy(f: std::fs::File, b: &mut Builder) -> Result<()> {
     Ok(())
 }
 
-fn read_fvecs(mut f: std::fs::File, b: &mut Builder) -> Result<()> {
+fn read_fvecs(f: std::fs::File, b: &mut Builder) -> Result<()> {
     let file = b.file;
-    let mut bytes = Vec::new();
-    f.read_to_end(&mut bytes).map_err(|e| io_err(file, e))?;
-    let mut pos = 0;
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut rd = BufReader::with_capacity(1 << 20, f);
+    let mut head = [0u8; 4];
+    let mut body = Vec::new();
     let mut row = Vec::new();
     let mut r = 0usize;
-    while pos < bytes.len() {
+    let truncated = |r: usize, e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            Error::input(format!("{file}: row {r} is truncated"))
+        } else {
+            io_err(file, e)
+        }
+    };
+    loop {
+        if rd.fill_buf().map_err(|e| io_err(file, e))?.is_empty() {
+            return Ok(());
+        }
         r += 1;
-        let at = |r: usize| move || format!("row {r}");
-        let Some(head) = bytes.get(pos..pos + 4) else {
-            return Err(Error::input(format!("{file}: row {r} is truncated")));
-        };
-        let d = i32::from_le_bytes(head.try_into().unwrap_or_default());
+        rd.read_exact(&mut head).map_err(|e| truncated(r, e))?;
+        let d = i32::from_le_bytes(head);
         if d <= 0 || d > 64_000 {
             return Err(Error::input(format!(
                 "{file}: row {r} declares {d} dimensions: not an .fvecs file?"
             )));
         }
         let d = d as usize;
-        let Some(body) = bytes.get(pos + 4..pos + 4 + 4 * d) else {
-            return Err(Error::input(format!("{file}: row {r} is truncated")));
-        };
+        if r == 1 {
+            // Every row the size of the first: reserve the values once.
+            let rows = len / (4 + 4 * d as u64);
+            b.total_rows = Some(rows);
+            let reserve = match &b.sink {
+                Some((_, batch)) => (*batch).min(rows as usize),
+                None => rows as usize,
+            };
+            b.data.reserve(reserve * d);
+        }
+        body.resize(4 * d, 0);
+        rd.read_exact(&mut body).map_err(|e| truncated(r, e))?;
         row.clear();
         row.extend(
             body.chunks_exact(4)
                 .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
         );
-        b.push(&row, &at(r))?;
-        pos += 4 + 4 * d;
+        b.push(&row, &|| format!("row {r}"))?;
     }
-    Ok(())
 }
 
 fn read_jsonl(f: std::fs::File, column: &str, b: &mut Builder) -> Result<()> {

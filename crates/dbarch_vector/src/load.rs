@@ -8,13 +8,16 @@
 //! `pg_stat_progress_create_index` by a second session.
 
 use crate::estimate::{self, Storage};
-use crate::input::Embeddings;
+use crate::input::{Batch, Embeddings};
 use crate::{Error, Result, ident};
-use dbarch_pg::tokio_postgres::binary_copy::BinaryCopyInWriter;
-use dbarch_pg::tokio_postgres::types::{ToSql, Type};
+use bytes::{BufMut, Bytes, BytesMut};
+use dbarch_pg::tokio_postgres::CopyInSink;
+use dbarch_pg::tokio_postgres::types::{IsNull, ToSql, Type};
 use dbarch_pg::tokio_postgres::{Client, GenericClient};
+use futures_util::SinkExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 /// How to load.
@@ -162,22 +165,47 @@ pub(crate) fn bar_for(progress: bool, len: u64, what: &str) -> ProgressBar {
     pb
 }
 
-/// Loads `data` into `target` (see the module doc). `monitor` is a second session on the same
+/// The rows to load: read whole (`.jsonl`, `.csv`: other fields too), or streamed while the
+/// file is read (`.npy`, `.fvecs`: [`crate::input::stream`]).
+pub enum Source<'a> {
+    Rows(&'a Embeddings),
+    Stream(tokio::sync::mpsc::Receiver<Result<Batch>>),
+}
+
+/// Loads `source` into `target` (see the module doc). `monitor` is a second session on the same
 /// database, used to read index build progress.
 pub async fn load(
     client: &mut Client,
     monitor: Option<&Client>,
     target: &Target,
-    data: &Embeddings,
+    source: Source<'_>,
     file: &str,
     opts: &LoadOptions,
 ) -> Result<LoadReport> {
+    // A stream's first batch comes before anything is written: an unreadable or empty file,
+    // or bad first rows, fail here.
+    let empty = Embeddings {
+        dims: 0,
+        data: Vec::new(),
+        extra: Vec::new(),
+    };
+    let (data, mut stream, first) = match source {
+        Source::Rows(e) => (e, None, None),
+        Source::Stream(mut rx) => {
+            let first = rx
+                .recv()
+                .await
+                .unwrap_or_else(|| Err(Error::input(format!("{file}: holds no vectors"))))?;
+            (&empty, Some(rx), Some(first))
+        }
+    };
+    let dims = first.as_ref().map_or(data.dims, |b| b.dims);
     if let Some(d) = target.dims
-        && d as usize != data.dims
+        && d as usize != dims
     {
         return Err(Error::input(format!(
-            "{file} has {} dimensions, {}.{} is {}",
-            data.dims, target.table, target.column, target.data_type
+            "{file} has {dims} dimensions, {}.{} is {}",
+            target.table, target.column, target.data_type
         )));
     }
     // The file's other fields must be columns of the table.
@@ -281,30 +309,56 @@ pub async fn load(
         .copy_in(&format!("COPY {copy_into} FROM STDIN (FORMAT binary)"))
         .await
         .map_err(Error::db(format!("starting COPY into {table}")))?;
-    let writer = BinaryCopyInWriter::new(sink, &types);
-    futures_util::pin_mut!(writer);
-    let n = data.rows();
-    let pb = bar(opts, n as u64, &format!("loading {table}"));
+    let mut writer = CopyWriter::new(sink, types);
+    let total = first
+        .as_ref()
+        .map_or(data.rows() as u64, |b| b.total_rows.unwrap_or(0));
+    let pb = bar(opts, total, &format!("loading {table}"));
     let copy_err = || classify(format!("COPY into {table}"));
-    for i in 0..n {
-        let v = param(target.storage, data.row(i));
-        if direct {
-            writer
-                .as_mut()
-                .write(&[v.as_ref()])
-                .await
-                .map_err(copy_err())?;
-        } else {
-            let texts: Vec<&Option<String>> = data.extra.iter().map(|c| &c.values[i]).collect();
-            let mut values: Vec<&(dyn ToSql + Sync)> = vec![v.as_ref()];
-            values.extend(texts.iter().map(|t| *t as &(dyn ToSql + Sync)));
-            writer.as_mut().write(&values).await.map_err(copy_err())?;
+    let mut sent = 0u64;
+    if let Some(first) = first {
+        let mut batch = first;
+        loop {
+            for row in batch.data.chunks_exact(dims) {
+                let v = param(target.storage, row);
+                writer
+                    .write(&[v.as_ref()], sent as usize)
+                    .await?
+                    .map_err(copy_err())?;
+                sent += 1;
+            }
+            pb.set_position(sent);
+            let Some(rx) = stream.as_mut() else { break };
+            match rx.recv().await {
+                // An error ends the stream: returning drops the COPY and the transaction.
+                Some(b) => batch = b?,
+                None => break,
+            }
+            if batch.dims != dims {
+                return Err(Error::input(format!(
+                    "{file}: row {} has {} dimensions, the rows before it {dims}",
+                    sent + 1,
+                    batch.dims
+                )));
+            }
         }
-        if (i + 1) % opts.batch_rows.max(1) == 0 {
-            pb.set_position(i as u64 + 1);
+    } else {
+        for i in 0..data.rows() {
+            let v = param(target.storage, data.row(i));
+            let mut values: Vec<&(dyn ToSql + Sync)> = vec![v.as_ref()];
+            values.extend(
+                data.extra
+                    .iter()
+                    .map(|c| &c.values[i] as &(dyn ToSql + Sync)),
+            );
+            writer.write(&values, i).await?.map_err(copy_err())?;
+            sent += 1;
+            if sent.is_multiple_of(opts.batch_rows.max(1) as u64) {
+                pb.set_position(sent);
+            }
         }
     }
-    let copied = writer.as_mut().finish().await.map_err(copy_err())?;
+    let copied = writer.finish().await.map_err(copy_err())?;
     pb.finish_and_clear();
     if !direct {
         let mut names = vec![col.clone()];
@@ -332,7 +386,7 @@ pub async fn load(
             .map_err(Error::db(format!("counting the rows of {table}")))?
             .get(0);
         let rows = rows.max(0) as u64;
-        let vb = target.storage.value_bytes(data.dims as u32);
+        let vb = target.storage.value_bytes(dims as u32);
         for (name, def, am) in indexes {
             let memory = if am == "hnsw" {
                 estimate::hnsw_build_memory(rows, vb, option(&def, "m").unwrap_or(16))
@@ -393,11 +447,70 @@ pub async fn load(
         table: table.clone(),
         column: target.column.clone(),
         rows: copied,
-        dims: data.dims,
+        dims,
         copy_seconds,
         rows_per_second: copied as f64 / copy_seconds.max(1e-9),
         rebuilt,
     })
+}
+
+/// PostgreSQL's binary COPY framing (a header; per row a field count and length-prefixed values;
+/// a trailer), the values encoded by their `ToSql` (the `pgvector` crate's for vectors). Like
+/// tokio-postgres' `BinaryCopyInWriter`, but it hands the connection 256 kB at a time instead of
+/// 4 kB: 1/64 of the messages through the connection task, which is what bounded the load
+/// rate (about 0.55x of psql's `\copy` before).
+struct CopyWriter {
+    sink: Pin<Box<CopyInSink<Bytes>>>,
+    types: Vec<Type>,
+    buf: BytesMut,
+}
+
+const FLUSH_BYTES: usize = 256 * 1024;
+
+impl CopyWriter {
+    fn new(sink: CopyInSink<Bytes>, types: Vec<Type>) -> CopyWriter {
+        let mut buf = BytesMut::with_capacity(FLUSH_BYTES + 64 * 1024);
+        buf.put_slice(b"PGCOPY\n\xff\r\n\0");
+        buf.put_i32(0); // flags
+        buf.put_i32(0); // header extension
+        CopyWriter {
+            sink: Box::pin(sink),
+            types,
+            buf,
+        }
+    }
+
+    /// Appends row `row`: an encoding error is the input's (outer), a send error the
+    /// connection's (inner).
+    async fn write(
+        &mut self,
+        values: &[&(dyn ToSql + Sync)],
+        row: usize,
+    ) -> Result<std::result::Result<(), dbarch_pg::tokio_postgres::Error>> {
+        self.buf.put_i16(values.len() as i16);
+        for (value, ty) in values.iter().zip(&self.types) {
+            let idx = self.buf.len();
+            self.buf.put_i32(0);
+            let len = match value.to_sql_checked(ty, &mut self.buf) {
+                Ok(IsNull::Yes) => -1,
+                Ok(IsNull::No) => i32::try_from(self.buf.len() - idx - 4).unwrap_or(i32::MAX),
+                Err(e) => return Err(Error::input(format!("row {}: {e}", row + 1))),
+            };
+            self.buf[idx..idx + 4].copy_from_slice(&len.to_be_bytes());
+        }
+        if self.buf.len() >= FLUSH_BYTES {
+            let chunk = self.buf.split().freeze();
+            return Ok(self.sink.as_mut().send(chunk).await);
+        }
+        Ok(Ok(()))
+    }
+
+    async fn finish(mut self) -> std::result::Result<u64, dbarch_pg::tokio_postgres::Error> {
+        self.buf.put_i16(-1);
+        let chunk = self.buf.split().freeze();
+        self.sink.as_mut().send(chunk).await?;
+        self.sink.as_mut().finish().await
+    }
 }
 
 /// `m` or `lists` of an index definition's `WITH (m='16', ...)`.

@@ -450,11 +450,19 @@ async fn setup_cmd(global: &GlobalArgs, args: SetupArgs) -> Result<u8> {
 }
 
 async fn load_cmd(global: &GlobalArgs, args: LoadArgs) -> Result<u8> {
+    // .npy and .fvecs are streamed: the COPY starts while the file is still being read.
     let path = args.from.clone();
     let column = args.column.clone();
-    let data = tokio::task::spawn_blocking(move || dbarch_vector::input::read(&path, &column))
-        .await?
-        .map_err(map_err)?;
+    let (whole, stream) = if dbarch_vector::input::streamable(&path) {
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tokio::task::spawn_blocking(move || dbarch_vector::input::stream(&path, 8192, tx));
+        (None, Some(rx))
+    } else {
+        let data = tokio::task::spawn_blocking(move || dbarch_vector::input::read(&path, &column))
+            .await?
+            .map_err(map_err)?;
+        (Some(data), None)
+    };
     let mut client = target::connect(global, &args.db, true).await?;
     let monitor = if args.rebuild_indexes {
         Some(target::connect(global, &args.db, false).await?)
@@ -470,7 +478,12 @@ async fn load_cmd(global: &GlobalArgs, args: LoadArgs) -> Result<u8> {
         ..Default::default()
     };
     let file = args.from.display().to_string();
-    let report = load::load(&mut client, monitor.as_ref(), &t, &data, &file, &opts)
+    let source = match (&whole, stream) {
+        (Some(data), _) => load::Source::Rows(data),
+        (None, Some(rx)) => load::Source::Stream(rx),
+        (None, None) => return Err(usage(format!("{file}: nothing to load"))),
+    };
+    let report = load::load(&mut client, monitor.as_ref(), &t, source, &file, &opts)
         .await
         .map_err(map_err)?;
     let out = match args.format {

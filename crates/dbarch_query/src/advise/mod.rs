@@ -164,9 +164,34 @@ pub struct Advice {
     pub drop: Vec<Diagnostic>,
     pub n_plus_one: Vec<NPlusOne>,
     pub candidates_considered: usize,
+    /// What-if evaluations of the search (cost-cache misses: one EXPLAIN each, under the
+    /// candidate set asked for) and cache hits; the figures below are computed after them.
     pub cost_evaluations: usize,
     pub cost_cache_hits: usize,
+    /// The workload's planner cost (sum over queries, weighted by calls): before, with the
+    /// advice, and with every evaluated candidate at once (the attainable cost).
+    pub workload_cost: WorkloadCost,
+    /// Per query, the single candidate that cuts its cost most (at least `min_improvement`):
+    /// per-query advice, for comparison with the workload-level selection.
+    pub per_query_best: Vec<PerQueryBest>,
     pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WorkloadCost {
+    pub before: f64,
+    pub after: f64,
+    pub all_candidates: f64,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PerQueryBest {
+    pub query: String,
+    /// `CREATE INDEX ON ...` (no name).
+    pub statement: String,
+    pub size_bytes: i64,
+    pub cost_before: f64,
+    pub cost_with: f64,
 }
 
 /// Runs the advisor. `apply`: a writer session on the target, given for `--apply`.
@@ -447,6 +472,52 @@ pub async fn advise(
             }
         }
     }
+    // Reporting figures, outside the search's counters: the workload's cost with every
+    // candidate, and each query's best single candidate (cache hits of the first round).
+    let (evaluations, cache_hits) = (ev.evaluations, ev.cache_hits);
+    let mut workload_cost = WorkloadCost {
+        before: 0.0,
+        after: 0.0,
+        all_candidates: 0.0,
+    };
+    let mut per_query_best = Vec::new();
+    for (q, p) in prepared.iter().enumerate() {
+        let (Some(p), Some(b), Some(a)) = (p, base[q], current[q]) else {
+            continue;
+        };
+        let all = ev.cost(q, p, &usable, &cands, &tables).await?;
+        workload_cost.before += weight(q) * b;
+        workload_cost.after += weight(q) * a;
+        workload_cost.all_candidates += weight(q) * all;
+        let mut best: Option<(usize, f64)> = None;
+        for &c in &usable {
+            if !p.tables.contains(&cands[c].table) {
+                continue;
+            }
+            let cost = ev.cost(q, p, &[c], &cands, &tables).await?;
+            if best.is_none_or(|(_, x)| cost < x) {
+                best = Some((c, cost));
+            }
+        }
+        if let Some((c, cost)) = best
+            && b > 0.0
+            && (b - cost) / b >= opts.min_improvement
+        {
+            per_query_best.push(PerQueryBest {
+                query: workload.queries[q].name.clone(),
+                statement: format!(
+                    "{};",
+                    cands[c].create_sql(None, &tables[cands[c].table], false)
+                ),
+                size_bytes: ev.sizes[&c],
+                cost_before: round2(b),
+                cost_with: round2(cost),
+            });
+        }
+    }
+    workload_cost.before = round2(workload_cost.before);
+    workload_cost.after = round2(workload_cost.after);
+    workload_cost.all_candidates = round2(workload_cost.all_candidates);
     ev.keep_only(&chosen).await?;
 
     // 8. Apply, then after.
@@ -611,8 +682,10 @@ pub async fn advise(
         drop,
         n_plus_one,
         candidates_considered: cands.len(),
-        cost_evaluations: ev.evaluations,
-        cost_cache_hits: ev.cache_hits,
+        cost_evaluations: evaluations,
+        cost_cache_hits: cache_hits,
+        workload_cost,
+        per_query_best,
         notes,
     })
 }
