@@ -252,9 +252,14 @@ fn expansion(
     new: &str,
 ) -> Result<Expansion, String> {
     refusal(from, to, table, old, new)?;
-    let (ft, tt) = (from.table(table).unwrap(), to.table(table).unwrap());
-    let old_col = ft.column(old).unwrap().clone();
-    let new_col = tt.column(new).unwrap().clone();
+    // `refusal` checked these exist; a missing one keeps the in-place form rather than panic.
+    let missing = || format!("{}.{old} is not in both schemas", table.name);
+    let (ft, tt) = (
+        from.table(table).ok_or_else(missing)?,
+        to.table(table).ok_or_else(missing)?,
+    );
+    let old_col = ft.column(old).ok_or_else(missing)?.clone();
+    let new_col = tt.column(new).ok_or_else(missing)?.clone();
     let tmp = if old == new {
         truncate(format!("{new}_dbarch_new"))
     } else {
