@@ -597,7 +597,7 @@ pub async fn advise(
             .collect();
         if !measured.is_empty() && measured.iter().all(|(b, a)| a > &(b * 1.2)) {
             notes.push(format!(
-                "{}: the planner expects it to help, but every query it serves measured slower                  after (P50 {}): check before creating it",
+                "{}: the planner expects it to help, but every query it serves measured slower after (P50 {}): check before creating it",
                 names[k],
                 measured
                     .iter()
