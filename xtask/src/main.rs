@@ -50,8 +50,9 @@ enum Benchmark {
     /// squawk on the same files (`pip install squawk-cli`).
     Lint,
     /// `dbarch advise` on TPC-H (data from `tpchgen-cli`, `pip install tpchgen-cli`; --sf
-    /// scale factor, default 0.1): the advised indexes and each query's measured P50/P95
-    /// before and after, with --runs runs per query.
+    /// scale factor, default 0.1) under --budgets, against one index per foreign-key column and
+    /// per-query advice: estimated cost, share of the attainable reduction, each query's P50
+    /// (--runs runs, --timeout seconds each), what-if evaluations and the advisor's wall time.
     Tpch,
     /// `dbarch vector load` of --rows vectors of 384 dimensions (default 1,000,000) from an
     /// .fvecs file against psql's `\copy ... (FORMAT binary)` of the same rows and against
