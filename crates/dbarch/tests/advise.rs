@@ -307,3 +307,53 @@ async fn review_has_an_index_advice_section() {
         .unwrap();
     assert_eq!(section["data"], serde_json::Value::Null);
 }
+
+/// `--apply` against a read-only replica is refused with one clear line, and nothing is
+/// built anywhere.
+#[tokio::test]
+async fn apply_on_a_replica_is_refused() {
+    let primary = dbarch_pg::EphemeralServer::start(TestServer::pg18().install()).unwrap();
+    let (c, conn) = dbarch_pg::tokio_postgres::connect(
+        &primary.url("postgres"),
+        dbarch_pg::tokio_postgres::NoTls,
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    c.batch_execute(
+        "CREATE TABLE items (id bigint PRIMARY KEY, owner bigint NOT NULL);
+         INSERT INTO items SELECT g, g % 50 FROM generate_series(1, 5000) g;
+         ANALYZE items;",
+    )
+    .await
+    .unwrap();
+    let standby = dbarch_testing::Standby::of(&primary);
+    let url = standby.url("postgres");
+    let dir = project();
+    let queries = dir.path().join("q.sql");
+    std::fs::write(&queries, "SELECT id FROM items WHERE owner = 7;\n").unwrap();
+    let r = run_in(
+        dir.path(),
+        &[
+            "advise",
+            "--url",
+            &url,
+            "--workload",
+            queries.to_str().unwrap(),
+            "--apply",
+            "--runs",
+            "1",
+        ],
+    );
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    assert!(r.one_line_error().contains("replica"), "{}", r.stderr);
+    let n: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pg_indexes WHERE tablename = 'items'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1, "only the primary key");
+}

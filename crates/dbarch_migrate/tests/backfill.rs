@@ -3,7 +3,7 @@
 
 use dbarch_migrate::Error;
 use dbarch_migrate::backfill::{self, BackfillOptions, Outcome, Throttle};
-use dbarch_testing::{TestDb, TestServer};
+use dbarch_testing::{Standby, TestDb, TestServer};
 use std::time::Duration;
 
 fn opts(table: &str, set: &str) -> BackfillOptions {
@@ -399,51 +399,6 @@ async fn sessions_waiting_on_a_batch_throttle_it() {
     );
 }
 
-/// A loopback standby: `pg_basebackup -R` of a throwaway primary, started on another port.
-/// Stopped on drop.
-struct Standby {
-    cluster: dbarch_pg::Cluster,
-    _dir: tempfile::TempDir,
-}
-
-impl Standby {
-    fn of(primary: &dbarch_pg::EphemeralServer) -> Standby {
-        let dir = tempfile::Builder::new()
-            .prefix("dbarch-standby-")
-            .tempdir()
-            .unwrap();
-        let data = dir.path().join("pgdata");
-        let install = primary.install().clone();
-        let out = std::process::Command::new(install.bin("pg_basebackup"))
-            .args(["-h", "127.0.0.1", "-p", &primary.port().to_string()])
-            .args(["-U", "postgres", "-R", "-X", "stream", "--no-sync", "-D"])
-            .arg(&data)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "pg_basebackup: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let cluster = dbarch_pg::Cluster::new(
-            install,
-            &data,
-            dir.path().join("run"),
-            dbarch_pg::server::free_port().unwrap(),
-        );
-        cluster
-            .start(&[("fsync", "off")])
-            .unwrap_or_else(|e| panic!("starting the standby: {e}\n{}", cluster.log_tail(30)));
-        Standby { cluster, _dir: dir }
-    }
-}
-
-impl Drop for Standby {
-    fn drop(&mut self) {
-        let _ = self.cluster.stop();
-    }
-}
-
 async fn connect(url: &str) -> tokio_postgres::Client {
     let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
@@ -459,7 +414,7 @@ async fn a_lagging_replica_throttles() {
     let primary = dbarch_pg::EphemeralServer::start(TestServer::pg18().install()).unwrap();
     let standby = Standby::of(&primary);
     let c = connect(&primary.url("postgres")).await;
-    let s = connect(&standby.cluster.url("postgres")).await;
+    let s = connect(&standby.url("postgres")).await;
     c.batch_execute(
         "CREATE TABLE items (id int PRIMARY KEY, n int NOT NULL DEFAULT 0);
          INSERT INTO items (id) SELECT g FROM generate_series(1, 1000) g;",

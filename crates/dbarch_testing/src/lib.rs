@@ -19,6 +19,9 @@
 //! # }
 //! ```
 
+mod standby;
+pub use standby::Standby;
+
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
