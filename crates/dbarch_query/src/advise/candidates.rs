@@ -186,6 +186,15 @@ pub fn of_query(
         if eq.len() > 1 {
             keysets.push(eq.clone());
         }
+        // A join on several columns of this table (`l_partkey = ps_partkey AND l_suppkey =
+        // ps_suppkey`) is served by one index on all of them, after the equality columns.
+        if join.len() > 1 {
+            let mut k: Vec<String> = eq.clone();
+            for c in join.iter().take(3) {
+                push(&mut k, c);
+            }
+            keysets.push(k);
+        }
         if let Some(r) = range.first()
             && !eq.is_empty()
         {
@@ -435,4 +444,64 @@ pub fn dedup(all: Vec<Candidate>) -> Vec<Candidate> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::advise::ast::analyze;
+    use crate::advise::catalog::ColumnInfo;
+
+    fn table(name: &str, cols: &[&str]) -> TableInfo {
+        TableInfo {
+            oid: 0,
+            schema: "public".into(),
+            name: name.into(),
+            rows: 1000.0,
+            writes: 0,
+            reads: 0,
+            columns: cols
+                .iter()
+                .map(|c| ColumnInfo {
+                    name: (*c).into(),
+                    type_sql: "bigint".into(),
+                    type_name: "int8".into(),
+                    avg_width: Some(8),
+                    n_distinct: None,
+                    copyable: true,
+                })
+                .collect(),
+            indexes: Vec::new(),
+            foreign_keys: Vec::new(),
+            primary_key: Vec::new(),
+        }
+    }
+
+    /// TPC-H Q20's correlated join on two columns gets one index on both.
+    #[test]
+    fn a_join_on_several_columns_gets_a_composite_candidate() {
+        let all = vec![
+            table("lineitem", &["l_partkey", "l_suppkey", "l_quantity"]),
+            table("partsupp", &["ps_partkey", "ps_suppkey", "ps_availqty"]),
+        ];
+        let a = analyze(
+            "SELECT ps_suppkey FROM partsupp WHERE ps_availqty > (SELECT 0.5 * sum(l_quantity) \
+             FROM lineitem WHERE l_partkey = ps_partkey AND l_suppkey = ps_suppkey)",
+        )
+        .unwrap();
+        let tables: Vec<Option<usize>> = a
+            .tables
+            .iter()
+            .map(|t| all.iter().position(|i| i.name == t.name))
+            .collect();
+        let mut notes = Vec::new();
+        let found = of_query(0, &a, &tables, &all, 18, &mut notes);
+        assert!(
+            found
+                .iter()
+                .any(|c| c.table == 0 && c.keys == ["l_partkey", "l_suppkey"]),
+            "{:?}",
+            found.iter().map(|c| (c.table, &c.keys)).collect::<Vec<_>>()
+        );
+    }
 }
