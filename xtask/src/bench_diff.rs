@@ -18,29 +18,13 @@ fn schema_of(i: usize) -> String {
 
 fn column(name: &str, data_type: &str, not_null: bool) -> Column {
     Column {
-        name: name.into(),
-        data_type: data_type.into(),
         not_null,
-        default: None,
-        identity: None,
-        generated: None,
-        collation: None,
-        is_local: true,
-        comment: None,
+        ..Column::new(name, data_type)
     }
 }
 
 fn constraint(name: &str, kind: ConstraintKind, definition: String) -> Constraint {
-    Constraint {
-        name: name.into(),
-        kind,
-        definition,
-        deferrable: false,
-        initially_deferred: false,
-        validated: true,
-        is_local: true,
-        comment: None,
-    }
+    Constraint::new(name, kind, definition)
 }
 
 fn index(schema: &str, table: &str, name: &str, columns: &[&str]) -> Index {

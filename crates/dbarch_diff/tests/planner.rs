@@ -26,17 +26,7 @@ fn index(name: &str, method: &str, definition: &str) -> Index {
 }
 
 fn column(name: &str, data_type: &str) -> Column {
-    Column {
-        name: name.into(),
-        data_type: data_type.into(),
-        not_null: false,
-        default: None,
-        identity: None,
-        generated: None,
-        collation: None,
-        is_local: true,
-        comment: None,
-    }
+    Column::new(name, data_type)
 }
 
 fn online(major: u32) -> PlanContext {

@@ -11,29 +11,13 @@ fn qn(schema: &str, name: &str) -> QualifiedName {
 
 fn column(name: &str, data_type: &str, not_null: bool) -> Column {
     Column {
-        name: name.into(),
-        data_type: data_type.into(),
         not_null,
-        default: None,
-        identity: None,
-        generated: None,
-        collation: None,
-        is_local: true,
-        comment: None,
+        ..Column::new(name, data_type)
     }
 }
 
 fn constraint(name: &str, kind: ConstraintKind, definition: String) -> Constraint {
-    Constraint {
-        name: name.into(),
-        kind,
-        definition,
-        deferrable: false,
-        initially_deferred: false,
-        validated: true,
-        is_local: true,
-        comment: None,
-    }
+    Constraint::new(name, kind, definition)
 }
 
 fn index(table: &str, name: &str, column: &str) -> Index {

@@ -690,6 +690,26 @@ pub struct VectorType {
     pub dims: Option<u32>,
 }
 
+impl Constraint {
+    /// A validated, immediate, local constraint without a comment.
+    pub fn new(
+        name: impl Into<String>,
+        kind: ConstraintKind,
+        definition: impl Into<String>,
+    ) -> Constraint {
+        Constraint {
+            name: name.into(),
+            kind,
+            definition: definition.into(),
+            deferrable: false,
+            initially_deferred: false,
+            validated: true,
+            is_local: true,
+            comment: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VectorKind {
@@ -699,6 +719,21 @@ pub enum VectorKind {
 }
 
 impl Column {
+    /// A plain local column: nullable, no default, identity, generation, collation or comment.
+    pub fn new(name: impl Into<String>, data_type: impl Into<String>) -> Column {
+        Column {
+            name: name.into(),
+            data_type: data_type.into(),
+            not_null: false,
+            default: None,
+            identity: None,
+            generated: None,
+            collation: None,
+            is_local: true,
+            comment: None,
+        }
+    }
+
     /// Recognizes pgvector's types (`vector(384)`, `public.halfvec(1024)`, `sparsevec`).
     pub fn vector_type(&self) -> Option<VectorType> {
         parse_vector_type(&self.data_type)
