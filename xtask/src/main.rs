@@ -4,6 +4,7 @@
 mod bench;
 mod bench_backfill;
 mod bench_diff;
+mod bench_embed;
 mod bench_expand;
 mod bench_lint;
 mod bench_migrate;
@@ -58,6 +59,14 @@ enum Benchmark {
     /// .fvecs file against psql's `\copy ... (FORMAT binary)` of the same rows and against
     /// row-by-row INSERTs; --runs runs each (default 2 here).
     VectorLoad,
+    /// `dbarch vector tune` of --rows clustered vectors of 384 dimensions (default 100,000
+    /// here) to recall 0.95 at k = 10: time to the target, the tuned configuration's recall and
+    /// QPS on 500 held-out queries against pgvector's HNSW defaults, also at equal recall.
+    VectorTune,
+    /// The local embedder (all-MiniLM-L6-v2 on candle) against a numpy forward pass of the
+    /// same model on --chunks chunks of 100-250 tokens: chunks/s of each, their ratio and the
+    /// largest difference between the vectors; --runs runs each (default 3 here).
+    Embed,
 }
 
 #[derive(clap::Args)]
@@ -117,6 +126,9 @@ struct BenchArgs {
     /// resumed without the load).
     #[arg(long, default_value_t = 30.0)]
     window_secs: f64,
+    /// embed: how many chunks to embed.
+    #[arg(long, default_value_t = 500)]
+    chunks: usize,
 }
 
 fn main() -> Result<()> {
@@ -177,12 +189,33 @@ fn main() -> Result<()> {
                 })?;
                 output(&doc, args.json.as_deref())
             }
+            Benchmark::VectorTune => {
+                let doc = bench_vector::vector_tune(&bench_vector::TuneParams {
+                    rows: if args.rows == 1_000_000 {
+                        100_000
+                    } else {
+                        args.rows
+                    },
+                    dims: 384,
+                    recall: 0.95,
+                    k: 10,
+                    held_out: 500,
+                })?;
+                output(&doc, args.json.as_deref())
+            }
             Benchmark::VectorLoad => {
                 let doc = bench_vector::vector_load(&bench_vector::Params {
                     rows: args.rows,
                     dims: 384,
                     runs: if args.runs == 5 { 2 } else { args.runs },
                     insert_rows: 20_000,
+                })?;
+                output(&doc, args.json.as_deref())
+            }
+            Benchmark::Embed => {
+                let doc = bench_embed::embed(&bench_embed::Params {
+                    chunks: args.chunks,
+                    runs: if args.runs == 5 { 3 } else { args.runs },
                 })?;
                 output(&doc, args.json.as_deref())
             }

@@ -90,6 +90,11 @@ pub enum Command {
     /// table, bulk load by binary COPY, index tuning to a recall target.
     #[command(subcommand)]
     Vector(crate::commands::vector::VectorCommand),
+    /// An offline RAG pipeline: ingest documents (chunked in the embedding model's tokens,
+    /// embedded locally or by an OpenAI-compatible endpoint), query them (dense, full-text,
+    /// hybrid), evaluate the retrieval against relevance judgements.
+    #[command(subcommand)]
+    Rag(crate::commands::rag::RagCommand),
 }
 
 #[derive(Debug, Subcommand)]

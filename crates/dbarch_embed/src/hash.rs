@@ -84,7 +84,12 @@ mod tests {
     fn deterministic_normalized_and_lexical() {
         let e = HashEmbedder::new(64);
         let v = e
-            .embed(&["vector index tuning", "vector index tuning", "cats and dogs", ""])
+            .embed(&[
+                "vector index tuning",
+                "vector index tuning",
+                "cats and dogs",
+                "",
+            ])
             .unwrap();
         assert_eq!(v[0], v[1]);
         for x in &v {

@@ -9,10 +9,14 @@
 //!   rebuilt after the load when asked.
 //! - [`tune`]: index tuning to a recall target, measured on a scratch copy of the column.
 //! - [`search`]: k-nearest search whose filters keep LIMIT full (iterative index scans).
+//! - [`inventory`]: every vector column of a live database with its ANN indexes, their recall
+//!   measured at the current settings, and advice (`dbarch review`'s Vector storage). Read-only.
 
+pub mod copy;
 pub mod design;
 pub mod estimate;
 pub mod input;
+pub mod inventory;
 pub mod load;
 pub mod search;
 pub mod tune;

@@ -4,11 +4,13 @@ mod advise;
 mod dev;
 mod diff;
 mod doctor;
+pub(crate) mod embedder;
 mod example;
 mod explain;
 mod inspect;
 mod lint;
 mod migrate;
+pub(crate) mod rag;
 mod review;
 mod trace;
 pub(crate) mod vector;
@@ -31,5 +33,6 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Doctor(args) => doctor::run(&cli.global, args).await,
         Command::Advise(args) => advise::run(&cli.global, args).await,
         Command::Vector(cmd) => vector::run(&cli.global, cmd).await,
+        Command::Rag(cmd) => rag::run(&cli.global, cmd).await,
     }
 }

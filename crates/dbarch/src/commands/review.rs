@@ -4,7 +4,9 @@ use crate::output::emit;
 use crate::target;
 use anyhow::Result;
 use dbarch_catalog::{Filter, Options, introspect_parallel};
-use dbarch_review::{Report, Subject};
+use dbarch_review::{Report, Section, Subject, group_thousands, human_bytes};
+use dbarch_vector::inventory::{self, Inventory, InventoryOptions, Level, VectorColumn};
+use std::fmt::Write;
 
 pub async fn run(global: &GlobalArgs, args: ReviewArgs) -> Result<u8> {
     let filter = Filter::new(args.schemas.clone(), &[], &args.exclude).map_err(usage)?;
@@ -68,6 +70,7 @@ pub async fn run(global: &GlobalArgs, args: ReviewArgs) -> Result<u8> {
         &health,
     ));
     report.push(super::advise::review_section(global, &args.db, clients[0], args.example).await?);
+    report.push(vector_section(clients[0], &intro.database, args.example).await?);
     let text = match args.format {
         ReviewFormat::Markdown => report.to_markdown(),
         ReviewFormat::Json => report.to_json(),
@@ -89,4 +92,166 @@ fn already_reported(h: &dbarch_report::Diagnostic, design: &[dbarch_report::Diag
                 .iter()
                 .any(|d| d.code == *lint && d.object.is_some() && d.object == h.object)
     })
+}
+
+/// The "Vector storage" section: each pgvector column of the (filtered) model's tables, its
+/// ANN indexes, recall@k measured at the session's settings, and the advice. Read-only.
+async fn vector_section(
+    client: &dbarch_pg::tokio_postgres::Client,
+    db: &dbarch_model::Database,
+    example: bool,
+) -> Result<Section> {
+    let opts = InventoryOptions {
+        workload: if example {
+            dbarch_lint::workload::split_workload(dbarch_example::QUERIES_SQL)
+        } else {
+            Vec::new()
+        },
+        tables: Some(
+            db.tables
+                .iter()
+                .map(|t| (t.schema.clone(), t.name.clone()))
+                .collect(),
+        ),
+        ..Default::default()
+    };
+    let inv = inventory::inventory(client, &opts).await?;
+    Ok(Section {
+        id: "vector-storage".into(),
+        title: "Vector storage".into(),
+        markdown: vector_markdown(&inv, &opts),
+        data: serde_json::to_value(&inv)?,
+    })
+}
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn vector_markdown(inv: &Inventory, opts: &InventoryOptions) -> String {
+    if inv.extension.is_none() {
+        return "The `vector` extension (pgvector) is not installed in this database: no vector \
+                columns.\n"
+            .into();
+    }
+    if inv.columns.is_empty() {
+        return "No pgvector columns.\n".into();
+    }
+    let st = &inv.settings;
+    let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "unset".into());
+    let mut md = format!(
+        "Each pgvector column with its HNSW/IVFFlat indexes, and recall@{k} measured at this \
+         session's settings (`hnsw.ef_search` = {}, `ivfflat.probes` = {}, \
+         `hnsw.iterative_scan` = {}): the exact top {k} by a sequential scan against the \
+         index's, for up to {} query vectors sampled from the column, in a read-only \
+         transaction that is rolled back. P50 is the index search's latency, the exact \
+         search's in brackets.\n\n\
+         | Column | Type | Rows (est.) | Index | Recall@{k} | P50 ms |\n|---|---|---:|---|---:|---:|\n",
+        show(&st.hnsw_ef_search),
+        show(&st.ivfflat_probes),
+        show(&st.hnsw_iterative_scan),
+        opts.queries,
+        k = inv.k,
+    );
+    for c in &inv.columns {
+        let rows = c
+            .estimated_rows
+            .map(group_thousands)
+            .unwrap_or_else(|| "?".into());
+        let head = format!(
+            "| `{}` | {} | {rows} |",
+            cell(&c.label()),
+            cell(&c.data_type)
+        );
+        if c.indexes.is_empty() {
+            let _ = writeln!(md, "{head} none | | |");
+            continue;
+        }
+        for i in &c.indexes {
+            let mut desc = format!("`{}` {}", cell(&i.name), i.method);
+            let params = match i.method.as_str() {
+                "hnsw" => format!(
+                    " m={} ef_construction={}",
+                    i.m.unwrap_or(16),
+                    i.ef_construction.unwrap_or(64)
+                ),
+                _ => format!(" lists={}", i.lists.unwrap_or(100)),
+            };
+            desc.push_str(&params);
+            let _ = write!(desc, ", {}", i.opclass);
+            if let Some(e) = &i.expression {
+                let _ = write!(desc, " on `{}`", cell(e));
+            }
+            if let Some(p) = &i.predicate {
+                let _ = write!(desc, " WHERE `{}`", cell(p));
+            }
+            let _ = write!(desc, ", {}", human_bytes(i.bytes));
+            if !i.valid {
+                desc.push_str(", **invalid**");
+            }
+            let (recall, p50) = match c.measurements.iter().find(|m| m.index == i.name) {
+                Some(m) => (
+                    format!(
+                        "{:.2} at {} = {} ({} queries)",
+                        m.recall,
+                        m.setting.split('.').nth(1).unwrap_or(&m.setting),
+                        m.value.as_deref().unwrap_or("default"),
+                        m.queries
+                    ),
+                    format!("{:.2} ({:.2})", m.p50_ms, m.exact_p50_ms),
+                ),
+                None => ("not measured".into(), String::new()),
+            };
+            let _ = writeln!(md, "{head} {desc} | {recall} | {p50} |");
+        }
+    }
+    let notes: Vec<String> = inv
+        .columns
+        .iter()
+        .flat_map(|c| c.notes.iter().map(move |n| format!("`{}`: {n}", c.label())))
+        .collect();
+    if !notes.is_empty() {
+        md.push('\n');
+        for n in notes {
+            let _ = writeln!(md, "- {n}");
+        }
+    }
+    let advice: Vec<(&VectorColumn, &inventory::Advice)> = inv
+        .columns
+        .iter()
+        .flat_map(|c| c.advice.iter().map(move |a| (c, a)))
+        .collect();
+    if advice.is_empty() {
+        md.push_str(
+            "\nNo advice: every column is indexed and measures at or above the recall threshold.\n",
+        );
+        return md;
+    }
+    let _ = writeln!(md, "\n| | Column | Advice |\n|---|---|---|");
+    for (c, a) in &advice {
+        let icon = match a.level {
+            Level::Warning => "🟠",
+            Level::Note => "🔵",
+        };
+        let _ = writeln!(
+            md,
+            "| {icon} | `{}` | `{}` {} |",
+            cell(&c.label()),
+            a.kind,
+            cell(&a.message)
+        );
+    }
+    let fixes: Vec<&str> = advice
+        .iter()
+        .filter_map(|(_, a)| a.fix.as_deref())
+        .collect();
+    if !fixes.is_empty() {
+        md.push_str("\nSuggested fixes (review each before running it):\n\n```sql\n");
+        for f in fixes {
+            md.push_str(f);
+            md.push('\n');
+        }
+        md.push_str("```\n");
+    }
+    md
 }

@@ -37,8 +37,9 @@ pub struct SearchArgs {
     pub db: DbArgs,
     /// The table ([schema.]name).
     pub table: String,
-    /// The query vector: "[0.1, 0.2, ...]".
-    pub vector: String,
+    /// A vector "[0.1, 0.2, ...]", or a text (embedded with --embedder; with --hybrid also
+    /// searched in the table's tsvector column).
+    pub query: String,
     #[arg(long, value_name = "NAME", default_value = "embedding")]
     pub column: String,
     #[arg(long, default_value_t = 10)]
@@ -49,6 +50,18 @@ pub struct SearchArgs {
     /// The distance (default: that of an ANN index on the column, else cosine).
     #[arg(long, value_enum)]
     pub metric: Option<MetricArg>,
+    /// Fuse full-text (ts_rank_cd over the tsvector column) and vector results by reciprocal
+    /// rank, in one SQL statement.
+    #[arg(long)]
+    pub hybrid: bool,
+    /// The tsvector column for --hybrid (default: the table's only one).
+    #[arg(long, value_name = "NAME")]
+    pub text_column: Option<String>,
+    /// The text search configuration (default: the tsvector column's, else english).
+    #[arg(long, value_name = "CONFIG")]
+    pub ts_config: Option<String>,
+    #[command(flatten)]
+    pub embedder: crate::commands::embedder::EmbedderArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -200,7 +213,16 @@ pub struct TuneArgs {
     /// Seed of the sample.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Build the chosen index concurrently and ALTER DATABASE ... SET its search setting.
+    /// Tune filtered queries too: a boolean SQL expression over the table's columns (e.g.
+    /// `category = 3`). Measures under-return (fewer rows than LIMIT) and picks iterative
+    /// scans, a partial index or exact search, whichever returns full LIMIT fastest.
+    #[arg(long, value_name = "SQL")]
+    pub filter: Option<String>,
+    /// The most time all candidate builds may take together (90s, 10m, 1h): builds estimated
+    /// not to fit are skipped, a build that overruns is cancelled.
+    #[arg(long, value_name = "DURATION")]
+    pub budget_build: Option<String>,
+    /// Build the chosen index concurrently and ALTER DATABASE ... SET its search settings.
     #[arg(long)]
     pub apply: bool,
     /// Write the chosen index as the next migration.
@@ -527,6 +549,15 @@ async fn tune_cmd(global: &GlobalArgs, args: TuneArgs) -> Result<u8> {
         }
         None => None,
     };
+    let budget_build = args
+        .budget_build
+        .as_deref()
+        .map(tune::parse_duration)
+        .transpose()
+        .map_err(|e| usage(format!("--budget-build {e}")))?;
+    if args.filter.as_deref().is_some_and(|f| f.trim().is_empty()) {
+        return Err(usage("--filter: an empty filter"));
+    }
     let client = target::connect(global, &args.db, true).await?;
     let opts = tune::TuneOptions {
         recall: args.recall,
@@ -536,6 +567,8 @@ async fn tune_cmd(global: &GlobalArgs, args: TuneArgs) -> Result<u8> {
         sample: args.sample,
         seed: args.seed,
         progress: !global.quiet,
+        filter: args.filter.clone(),
+        budget_build,
     };
     let tuning = tune::tune(&client, table, column, &opts)
         .await
@@ -559,7 +592,7 @@ async fn tune_cmd(global: &GlobalArgs, args: TuneArgs) -> Result<u8> {
         tune::apply(&client, &tuning).await.map_err(map_err)?;
         if !global.quiet {
             eprintln!(
-                "dbarch: built {} and set the search setting for the database",
+                "dbarch: built {} and set the search settings for the database",
                 m.index_name
             );
         }
@@ -568,26 +601,66 @@ async fn tune_cmd(global: &GlobalArgs, args: TuneArgs) -> Result<u8> {
 }
 
 async fn search_cmd(global: &GlobalArgs, args: SearchArgs) -> Result<u8> {
-    let query = dbarch_vector::search::parse_vector(&args.vector).map_err(map_err)?;
+    use dbarch_vector::search::{Mode, Query, SearchOptions, Searcher, looks_like_vector};
     if args.k == 0 || args.k > 10_000 {
         return Err(usage(format!("--k {}: between 1 and 10000", args.k)));
     }
+    let is_vector = looks_like_vector(&args.query);
+    if args.hybrid && is_vector {
+        return Err(usage(
+            "--hybrid needs a text query (it is searched in the tsvector column and embedded)",
+        ));
+    }
+    let vector = if is_vector {
+        dbarch_vector::search::parse_vector(&args.query).map_err(map_err)?
+    } else {
+        let embedder = args.embedder.build()?;
+        let text = args.query.clone();
+        tokio::task::spawn_blocking(move || embedder.embed(&[text.as_str()]))
+            .await?
+            .map_err(|e| {
+                if e.is_input() {
+                    usage(e.to_string())
+                } else {
+                    anyhow::Error::from(e)
+                }
+            })?
+            .pop()
+            .unwrap_or_default()
+    };
     let mut client = target::connect(global, &args.db, false).await?;
-    let hits = dbarch_vector::search::search(
-        &mut client,
-        &args.table,
-        &args.column,
-        &query,
-        args.k,
-        args.filter.as_deref(),
-        args.metric.map(Into::into),
-    )
-    .await
-    .map_err(map_err)?;
+    let opts = SearchOptions {
+        mode: if args.hybrid {
+            Mode::Hybrid
+        } else {
+            Mode::Dense
+        },
+        k: args.k,
+        filter: args.filter.clone(),
+        metric: args.metric.map(Into::into),
+        text_column: args.text_column.clone(),
+        ts_config: args.ts_config.clone(),
+        candidates: None,
+    };
+    let searcher = Searcher::new(&client, &args.table, &args.column, &opts)
+        .await
+        .map_err(map_err)?;
+    let text = (!is_vector).then_some(args.query.as_str());
+    let hits = searcher
+        .run(
+            &mut client,
+            Query {
+                vector: Some(&vector),
+                text,
+            },
+        )
+        .await
+        .map_err(map_err)?;
     let mut s = serde_json::to_string_pretty(&serde_json::json!({
         "version": 1,
         "table": args.table,
         "k": args.k,
+        "mode": opts.mode,
         "results": hits,
     }))?;
     s.push('\n');
