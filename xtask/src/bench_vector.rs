@@ -204,6 +204,81 @@ pub struct TuneParams {
     pub k: usize,
     /// Held-out queries (fresh points of the same distribution, not rows of the table).
     pub held_out: usize,
+    /// Real embeddings instead of the synthetic set: the chunks of this directory's documents
+    /// embedded by the local all-MiniLM-L6-v2 (`dbarch rag ingest`, 64-token chunks), cached.
+    pub corpus: Option<std::path::PathBuf>,
+}
+
+/// The corpus' chunks embedded by `dbarch rag ingest` on a throwaway server, read back in id
+/// order; cached as `.fvecs` in dbarch's cache under a name made from the corpus' file list and
+/// sizes, so the (slow) embedding happens once.
+fn corpus_embeddings(dbarch: &Path, install: &PgInstall, dir: &Path) -> Result<Vec<Vec<f32>>> {
+    let mut files: Vec<(String, u64)> = Vec::new();
+    for e in std::fs::read_dir(dir).with_context(|| dir.display().to_string())? {
+        let e = e?;
+        files.push((
+            e.file_name().to_string_lossy().into_owned(),
+            e.metadata()?.len(),
+        ));
+    }
+    files.sort();
+    let key = {
+        // FNV-1a of the listing: a stable cache key without another dependency.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in format!("{files:?}").bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h
+    };
+    let cache = dbarch_pg::install::cache_dir().join("bench");
+    std::fs::create_dir_all(&cache)?;
+    let path = cache.join(format!("minilm-{key:016x}.fvecs"));
+    if let Ok(bytes) = std::fs::read(&path) {
+        eprintln!("real embeddings from {}", path.display());
+        return Ok(bytes
+            .chunks_exact(4 + 384 * 4)
+            .map(|r| {
+                r[4..]
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect()
+            })
+            .collect());
+    }
+    let server = EphemeralServer::start(install)?;
+    let url = server.url("postgres");
+    eprintln!("embedding the documents of {} (once)", dir.display());
+    let t = Instant::now();
+    run(
+        Command::new(dbarch)
+            .args(["rag", "ingest"])
+            .arg(dir)
+            .args(["--chunk-tokens", "64", "--overlap", "0", "-q"])
+            .args(["--url", &url, "--statement-timeout", "0"]),
+        "dbarch rag ingest",
+    )?;
+    eprintln!("embedded in {:.0} s", t.elapsed().as_secs_f64());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let data: Vec<Vec<f32>> = rt.block_on(async {
+        let c = dbarch_pg::connect(&ConnConfig::parse(&url)?, &session()).await?;
+        let rows = c
+            .query("SELECT embedding::real[] FROM chunks ORDER BY id", &[])
+            .await?;
+        anyhow::Ok(rows.iter().map(|r| r.get::<_, Vec<f32>>(0)).collect())
+    })?;
+    let mut out = Vec::with_capacity(data.len() * (4 + 384 * 4));
+    for v in &data {
+        out.extend_from_slice(&(v.len() as i32).to_le_bytes());
+        for x in v {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, out)?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(data)
 }
 
 /// `rows` clustered vectors: 100 centers, each point its center plus a 16-dimensional
@@ -304,11 +379,29 @@ pub fn vector_tune(p: &TuneParams) -> Result<Value> {
         install.version,
         install.bin_dir.display()
     );
+    // Real embeddings: a seeded shuffle, the last `held_out` rows are the queries.
+    let (data, held_out) = match &p.corpus {
+        Some(dir) => {
+            let mut all = corpus_embeddings(&dbarch, &install, dir)?;
+            if all.len() <= p.held_out * 2 {
+                bail!("{}: {} chunks, too few", dir.display(), all.len());
+            }
+            fastrand::Rng::with_seed(42).shuffle(&mut all);
+            let held = all.split_off(all.len() - p.held_out);
+            (all, held)
+        }
+        None => {
+            eprintln!("generating {} x {} clustered vectors", p.rows, p.dims);
+            (
+                clustered(p.rows as usize, p.dims, 42),
+                clustered(p.held_out, p.dims, 4242),
+            )
+        }
+    };
+    let rows = data.len();
     let server = EphemeralServer::start(&install)?;
     let dir = tempfile::tempdir()?;
     let fvecs = dir.path().join("vectors.fvecs");
-    eprintln!("generating {} x {} clustered vectors", p.rows, p.dims);
-    let data = clustered(p.rows as usize, p.dims, 42);
     {
         use std::io::Write;
         let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&fvecs)?);
@@ -320,7 +413,6 @@ pub fn vector_tune(p: &TuneParams) -> Result<Value> {
         }
         w.flush()?;
     }
-    let held_out = clustered(p.held_out, p.dims, 4242);
     eprintln!("exact neighbours of {} held-out queries", held_out.len());
     let exact: Vec<Vec<i64>> = held_out.iter().map(|q| exact_knn(&data, q, p.k)).collect();
     let queries: Vec<String> = held_out.iter().map(|q| literal(q)).collect();
@@ -446,8 +538,12 @@ pub fn vector_tune(p: &TuneParams) -> Result<Value> {
             "benchmark": "vector-tune",
             "machine": machine(),
             "postgres": install.version,
-            "rows": p.rows,
+            "rows": rows,
             "dims": p.dims,
+            "data": match &p.corpus {
+                Some(d) => format!("all-MiniLM-L6-v2 embeddings of 64-token chunks of {}", d.display()),
+                None => "synthetic clustered vectors".to_owned(),
+            },
             "k": p.k,
             "target_recall": p.recall,
             "held_out_queries": queries.len(),

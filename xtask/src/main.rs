@@ -104,6 +104,10 @@ struct BenchArgs {
     /// tpch: the tpchgen-cli binary (default: on PATH).
     #[arg(long, value_name = "PATH")]
     tpchgen: Option<PathBuf>,
+    /// vector-tune: real embeddings instead of synthetic ones: this directory's documents,
+    /// chunked and embedded by the local model (once; cached in dbarch's cache).
+    #[arg(long, value_name = "DIR")]
+    corpus: Option<PathBuf>,
     /// backfill: rows of the table.
     #[arg(long, default_value_t = 1_000_000)]
     rows: u64,
@@ -200,6 +204,7 @@ fn main() -> Result<()> {
                     recall: 0.95,
                     k: 10,
                     held_out: 500,
+                    corpus: args.corpus.clone(),
                 })?;
                 output(&doc, args.json.as_deref())
             }

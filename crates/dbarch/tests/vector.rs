@@ -11,44 +11,6 @@ use std::path::{Path, PathBuf};
 mod common;
 use common::*;
 
-/// A seeded generator (splitmix64) with normal deviates (Box–Muller): no dependency needed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn normal(&mut self) -> f64 {
-        let (u, v) = (self.unit().max(1e-12), self.unit());
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    }
-}
-
-/// `n` points around `centers` (Gaussian, sigma 0.15).
-fn clustered(centers: &[Vec<f32>], n: usize, seed: u64) -> Vec<Vec<f32>> {
-    let mut rng = Rng(seed);
-    (0..n)
-        .map(|_| {
-            let c = &centers[(rng.next() % centers.len() as u64) as usize];
-            c.iter().map(|x| x + 0.15 * rng.normal() as f32).collect()
-        })
-        .collect()
-}
-
-fn centers(k: usize, dims: usize, seed: u64) -> Vec<Vec<f32>> {
-    let mut rng = Rng(seed);
-    (0..k)
-        .map(|_| (0..dims).map(|_| (rng.unit() * 2.0 - 1.0) as f32).collect())
-        .collect()
-}
-
 fn write_fvecs(path: &Path, rows: &[Vec<f32>]) {
     let mut b = Vec::new();
     for r in rows {
@@ -86,11 +48,6 @@ fn write_npy(path: &Path, rows: &[Vec<f64>], f8: bool) {
         }
     }
     std::fs::write(path, b).unwrap();
-}
-
-fn literal(v: &[f32]) -> String {
-    let parts: Vec<String> = v.iter().map(|x| x.to_string()).collect();
-    format!("[{}]", parts.join(","))
 }
 
 async fn db_with(sql: &str) -> TestDb {

