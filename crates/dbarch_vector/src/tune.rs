@@ -1799,6 +1799,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn ties_with_the_kth_neighbour_are_hits() {
+        // k = 2; rows 2, 3 and 4 are equally near: any one of them completes the answer.
+        let exact = vec![vec![1, 2, 3, 4]];
+        let s = stats(&[vec![1, 4]], vec![1.0], &exact, 2);
+        assert_eq!(s.recall, 1.0);
+        assert_eq!(s.under_returned, 0.0);
+        let s = stats(&[vec![1, 9]], vec![1.0], &exact, 2);
+        assert_eq!(s.recall, 0.5);
+        // Fewer matching rows than k (a filter): the answer is complete with all of them.
+        let s = stats(&[vec![7]], vec![1.0], &[vec![7]], 10);
+        assert_eq!((s.recall, s.under_returned), (1.0, 0.0));
+        let s = stats(&[vec![]], vec![1.0], &[vec![7]], 10);
+        assert_eq!((s.recall, s.under_returned), (0.0, 1.0));
+    }
+
+    #[test]
     fn durations() {
         assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
         assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
