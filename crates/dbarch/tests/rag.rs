@@ -454,17 +454,7 @@ async fn an_interrupted_ingest_resumes_without_duplicates() {
         .get(0);
     assert!(partial < 3000, "the ingest ended before the kill");
     // Every document that is in has all its chunks (a batch is one transaction).
-    let r = run(&[
-        "rag",
-        "ingest",
-        d,
-        "--url",
-        &url,
-        "--embedder",
-        "hash",
-        "--format",
-        "json",
-    ]);
+    let r = ingest(&db, &docs, &[]);
     r.code(0);
     let rep = json(&r);
     assert_eq!(

@@ -147,6 +147,18 @@ fn map_err(e: dbarch_rag::Error) -> anyhow::Error {
     }
 }
 
+/// The embedder, unless only full-text retrieval runs (it needs no model).
+fn embedder_for(
+    args: &EmbedderArgs,
+    modes: &[Mode],
+) -> Result<Option<std::sync::Arc<dyn dbarch_embed::Embedder>>> {
+    if modes.iter().all(|m| *m == Mode::FullText) {
+        Ok(None)
+    } else {
+        args.build().map(Some)
+    }
+}
+
 fn json<T: serde::Serialize>(v: &T) -> Result<String> {
     let mut s = serde_json::to_string_pretty(v)?;
     s.push('\n');
@@ -226,11 +238,7 @@ async fn query_cmd(global: &GlobalArgs, args: QueryArgs) -> Result<u8> {
     } else {
         args.mode.into()
     };
-    let embedder = if mode == Mode::FullText {
-        None
-    } else {
-        Some(args.embedder.build()?)
-    };
+    let embedder = embedder_for(&args.embedder, &[mode])?;
     let mut client = target::connect(global, &args.db, false).await?;
     let answers = dbarch_rag::query::query(
         &mut client,
@@ -267,11 +275,7 @@ async fn eval_cmd(global: &GlobalArgs, args: EvalArgs) -> Result<u8> {
     } else {
         args.mode.iter().map(|m| (*m).into()).collect()
     };
-    let embedder = if modes.iter().all(|m| *m == Mode::FullText) {
-        None
-    } else {
-        Some(args.embedder.build()?)
-    };
+    let embedder = embedder_for(&args.embedder, &modes)?;
     let mut client = target::connect(global, &args.db, false).await?;
     let report = dbarch_rag::eval::eval(
         &mut client,
